@@ -28,3 +28,4 @@ export {
   type JSONObject,
   type ParseOptions,
 } from './encoding/index.js';
+export { DEFAULT_LIMITS, resolveLimits, checkLimit, type Limits } from './limits.js';
