@@ -29,3 +29,19 @@ export {
   type ParseOptions,
 } from './encoding/index.js';
 export { DEFAULT_LIMITS, resolveLimits, checkLimit, type Limits } from './limits.js';
+export {
+  Key,
+  parseKey,
+  loadKey,
+  legacyKeyID,
+  newKeyID,
+  generateKeyPair,
+  DEFAULT_SCHEMES,
+  type KeyType,
+  type KeyIDFormat,
+  type PublicKeyDict,
+  type Signer,
+  type LoadKeyOptions,
+  type GenerateKeyOptions,
+  type GeneratedKeyPair,
+} from './crypto/index.js';

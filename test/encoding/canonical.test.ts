@@ -83,7 +83,7 @@ describe('canonical JSON (securesystemslib encode_canonical)', () => {
         const y = cp(b);
         let expected = 0;
         for (let i = 0; i < Math.min(x.length, y.length) && expected === 0; i++)
-          expected = x[i]! - y[i]!;
+          expected = x[i] - y[i];
         if (expected === 0) expected = x.length - y.length;
         expect(Math.sign(compareCodePoints(a, b))).toBe(Math.sign(expected));
       }),

@@ -1,0 +1,48 @@
+/**
+ * Ed25519 through @noble/ed25519 (audited, dependency-free; the project's chosen implementation).
+ * noble needs a synchronous SHA-512: wired once here, from @noble/hashes (noble's README).
+ * Verification uses `zip215: false` — RFC 8032's strict rules, as libsodium (PyNaCl, the reference's
+ * backend) applies them, so a signature one accepts the other accepts too.
+ */
+import * as ed from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
+
+ed.hashes.sha512 = sha512;
+
+export function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {
+  return ed.getPublicKey(seed);
+}
+
+export function ed25519Sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
+  return ed.sign(message, seed);
+}
+
+/** Never throws: a malformed key or signature is simply not valid. */
+export function ed25519Verify(
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array
+): boolean {
+  if (signature.length !== 64 || publicKey.length !== 32) return false;
+  try {
+    return ed.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+export function ed25519RandomSeed(): Uint8Array {
+  return ed.utils.randomSecretKey();
+}
+
+// DER prefixes of PKCS#8 and SPKI for Ed25519 (RFC 8410): the raw 32-byte key follows.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export function ed25519SeedToPKCS8(seed: Uint8Array): Buffer {
+  return Buffer.concat([PKCS8_PREFIX, seed]);
+}
+
+export function ed25519PublicToSPKI(pub: Uint8Array): Buffer {
+  return Buffer.concat([SPKI_PREFIX, pub]);
+}
