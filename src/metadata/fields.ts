@@ -1,0 +1,61 @@
+/** Field checks for the models' `fromJSON`: each failure names the JSON path and what it expected. */
+import { JSONFloat, isJSONObject, type JSONObject, type JSONValue } from '../encoding/index.js';
+import { FormatError } from '../errors.js';
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof JSONFloat) return value.source;
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
+}
+
+export function fail(path: string, expected: string, got: unknown): never {
+  throw new FormatError(`${path}: expected ${expected}, got ${describe(got)}`, { path });
+}
+
+export function objectAt(value: unknown, path: string): JSONObject {
+  if (!isJSONObject(value)) fail(path, 'an object', value);
+  return value;
+}
+
+export function stringAt(value: unknown, path: string): string {
+  if (typeof value !== 'string') fail(path, 'a string', value);
+  return value;
+}
+
+export function stringListAt(value: unknown, path: string): string[] {
+  if (!Array.isArray(value)) fail(path, 'a list of strings', value);
+  value.forEach((v, i) => stringAt(v, `${path}[${i}]`));
+  return value as string[];
+}
+
+export function listAt(value: unknown, path: string): JSONValue[] {
+  if (!Array.isArray(value)) fail(path, 'a list', value);
+  return value;
+}
+
+const HEX = /^[0-9a-fA-F]+$/;
+
+/** `{path: {algorithm: hexdigest}}` (REFERENCE §1.2). */
+export function artifactsAt(value: unknown, path: string): Record<string, Record<string, string>> {
+  const obj = objectAt(value, path);
+  for (const [name, hashes] of Object.entries(obj)) {
+    const p = `${path}[${JSON.stringify(name)}]`;
+    const h = objectAt(hashes, p);
+    for (const [alg, digest] of Object.entries(h)) {
+      if (typeof digest !== 'string' || !HEX.test(digest))
+        fail(`${p}.${alg}`, 'a hex digest', digest);
+    }
+  }
+  return obj as Record<string, Record<string, string>>;
+}
+
+/** Keys not in `known`, kept so `toJSON` round-trips (and signatures over them still verify). */
+export function unrecognized(obj: JSONObject, known: readonly string[]): JSONObject {
+  const rest: JSONObject = {};
+  for (const k of Object.keys(obj)) if (!known.includes(k)) rest[k] = obj[k];
+  return rest;
+}

@@ -1,0 +1,84 @@
+/** The Link model (REFERENCE.md §1.2): what one step consumed and produced. */
+import type { JSONObject, JSONValue } from '../encoding/index.js';
+import { artifactsAt, fail, listAt, objectAt, stringAt, unrecognized } from './fields.js';
+
+export type HashDict = Record<string, string>;
+export type ArtifactMap = Record<string, HashDict>;
+
+const KNOWN = [
+  '_type',
+  'name',
+  'materials',
+  'products',
+  'byproducts',
+  'command',
+  'environment',
+] as const;
+
+export interface LinkInit {
+  name: string;
+  materials?: ArtifactMap;
+  products?: ArtifactMap;
+  byproducts?: JSONObject;
+  command?: JSONValue[];
+  environment?: JSONObject;
+}
+
+export class Link {
+  name: string;
+  materials: ArtifactMap;
+  products: ArtifactMap;
+  byproducts: JSONObject;
+  command: JSONValue[];
+  environment: JSONObject;
+  /** Fields this model does not know, kept for byte-exact round trips. */
+  unrecognized: JSONObject;
+
+  constructor(init: LinkInit, unrecognizedFields: JSONObject = {}) {
+    this.name = init.name;
+    this.materials = init.materials ?? {};
+    this.products = init.products ?? {};
+    this.byproducts = init.byproducts ?? {};
+    this.command = init.command ?? [];
+    this.environment = init.environment ?? {};
+    this.unrecognized = unrecognizedFields;
+  }
+
+  /**
+   * Validates a link object. Missing optional fields take the reference's defaults; unlike the
+   * reference, `name` must be a string (it is compared with the step name when verifying).
+   * @throws FormatError naming the JSON path.
+   */
+  static fromJSON(value: unknown, path = 'signed'): Link {
+    const obj = objectAt(value, path);
+    if (obj._type !== 'link') fail(`${path}._type`, '"link"', obj._type);
+    return new Link(
+      {
+        name: stringAt(obj.name, `${path}.name`),
+        materials:
+          obj.materials === undefined ? {} : artifactsAt(obj.materials, `${path}.materials`),
+        products: obj.products === undefined ? {} : artifactsAt(obj.products, `${path}.products`),
+        byproducts:
+          obj.byproducts === undefined ? {} : objectAt(obj.byproducts, `${path}.byproducts`),
+        command: obj.command === undefined ? [] : listAt(obj.command, `${path}.command`),
+        environment:
+          obj.environment === undefined ? {} : objectAt(obj.environment, `${path}.environment`),
+      },
+      unrecognized(obj, KNOWN)
+    );
+  }
+
+  /** All seven fields the reference writes (so python verifies what we sign), plus unknown ones. */
+  toJSON(): JSONObject {
+    return {
+      ...this.unrecognized,
+      _type: 'link',
+      byproducts: this.byproducts,
+      command: this.command,
+      environment: this.environment,
+      materials: this.materials,
+      name: this.name,
+      products: this.products,
+    };
+  }
+}
