@@ -9,7 +9,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string')
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return String(value);
+  return typeof value === 'object' ? 'an object' : String(value);
 }
 
 export function fail(path: string, expected: string, got: unknown): never {
@@ -34,7 +34,7 @@ export function stringListAt(value: unknown, path: string): string[] {
 
 export function listAt(value: unknown, path: string): JSONValue[] {
   if (!Array.isArray(value)) fail(path, 'a list', value);
-  return value;
+  return value as JSONValue[];
 }
 
 const HEX = /^[0-9a-fA-F]+$/;

@@ -4,7 +4,7 @@
  * threshold must be an integer ≥ 1 (not `true`, `1.0` or `"2"`); step and inspection names must be
  * unique across both lists and safe as file names (they become link file names, SECURITY.md H-2).
  */
-import { isJSONObject, type JSONObject, type JSONValue } from '../encoding/index.js';
+import { isJSONObject, type JSONObject } from '../encoding/index.js';
 import { FormatError } from '../errors.js';
 import { fail, listAt, objectAt, stringAt, stringListAt, unrecognized } from './fields.js';
 
