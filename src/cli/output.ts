@@ -66,6 +66,11 @@ export function reportError(err: unknown): number {
     if (e.hint) process.stderr.write(`  ${errChalk.dim('hint:')} ${e.hint}\n`);
     return failed ? 1 : 2;
   }
+  if (e.name === 'UsageError') {
+    process.stderr.write(`${errChalk.red('error:')} ${e.message}\n`);
+    if (e.hint) process.stderr.write(`  ${errChalk.dim('hint:')} ${e.hint}\n`);
+    return 2;
+  }
   if (e.code && NODE_FS_CODES[e.code] && typeof e.path === 'string') {
     process.stderr.write(`${errChalk.red('error:')} ${e.path}: ${NODE_FS_CODES[e.code]}\n`);
     return 2;

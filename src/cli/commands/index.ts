@@ -3,7 +3,10 @@
  * library only inside its action, so start-up stays small.
  */
 import type { Command } from 'commander';
+import { register as keygen } from './keygen.js';
+import { register as key } from './key.js';
+import { register as sign } from './sign.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [keygen, key, sign];
