@@ -82,7 +82,7 @@ describe.runIf(run)('interop with in-toto-sign (python 1.3.1)', () => {
       expect(r.status, r.stderr).toBe(0);
       const keyid = (
         JSON.parse(intoto(['key', 'id', '--json', `${k}.pub`], opts).stdout) as { keyid: string }[]
-      )[0]!.keyid;
+      )[0].keyid;
       const linkFile = `step-${type}.${keyid.slice(0, 8)}.link`;
       expect(intoto(['sign', '--verify', '-f', linkFile, '-k', `${k}.pub`], opts).status).toBe(0);
       // A tricky link and a layout signed by in-toto-sign.
@@ -136,7 +136,7 @@ describe.runIf(run)('interop with in-toto-sign (python 1.3.1)', () => {
       expect(g.status, g.stderr).toBe(0);
       const keyid = (
         JSON.parse(intoto(['key', 'id', '--json', `${k}.pub`], opts).stdout) as { keyid: string }[]
-      )[0]!.keyid;
+      )[0].keyid;
       writeFileSync(join(dir, `u-${type}.json`), unsignedLink(`ours-${type}`));
       const s1 = intoto(['sign', '-f', `u-${type}.json`, '-k', k], opts);
       expect(s1.status, s1.stderr).toBe(0);

@@ -107,7 +107,7 @@ export function register(program: Command): void {
             throw new lib.EvidenceError(
               `${opts.file}: the link name ${JSON.stringify(name)} ${problem}; pass -o`
             );
-          out = `${name}.${keys[0]!.keyID.slice(0, 8)}.link`;
+          out = `${name}.${keys[0].keyID.slice(0, 8)}.link`;
         } else {
           out = opts.file;
         }
