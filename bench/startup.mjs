@@ -18,7 +18,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const base = [];
 const ours = [];
-for (let i = 0; i < 3; i++) time(['-e', '0']), time([cli, '--version']);
+for (let i = 0; i < 3; i++) (time(['-e', '0']), time([cli, '--version']));
 for (let i = 0; i < runs; i++) {
   base.push(time(['-e', '0']));
   ours.push(time([cli, '--version']));

@@ -30,13 +30,26 @@ try {
   console.log(bold('2. A layout is signed'));
   writeFileSync(
     join(dir, 'root.layout'),
-    JSON.stringify({ signatures: [], signed: { _type: 'layout', expires: '2099-01-01T00:00:00Z', readme: 'demo', keys: {}, steps: [], inspect: [] } })
+    JSON.stringify({
+      signatures: [],
+      signed: {
+        _type: 'layout',
+        expires: '2099-01-01T00:00:00Z',
+        readme: 'demo',
+        keys: {},
+        steps: [],
+        inspect: [],
+      },
+    })
   );
   intoto(['sign', '-f', 'root.layout', '-k', 'owner']);
   console.log(bold('3. Anyone with the public key checks the signature'));
   intoto(['sign', '--verify', '-f', 'root.layout', '-k', 'owner.pub']);
   console.log(bold('4. A tampered layout is caught'));
-  writeFileSync(join(dir, 'root.layout'), readFileSync(join(dir, 'root.layout'), 'utf8').replace('"demo"', '"evil"'));
+  writeFileSync(
+    join(dir, 'root.layout'),
+    readFileSync(join(dir, 'root.layout'), 'utf8').replace('"demo"', '"evil"')
+  );
   intoto(['sign', '--verify', '-f', 'root.layout', '-k', 'owner.pub'], 1);
   console.log(bold('demo passed'));
 } finally {
