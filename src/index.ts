@@ -71,3 +71,13 @@ export {
   type InspectionInit,
   type RuleValidator,
 } from './metadata/index.js';
+export {
+  recordArtifacts,
+  DEFAULT_EXCLUDE_PATTERNS,
+  hashFileSync,
+  SUPPORTED_HASH_ALGORITHMS,
+  ExcludeFilter,
+  normpath,
+  type RecordOptions,
+  type RecordResult,
+} from './artifacts/index.js';

@@ -1,0 +1,16 @@
+export {
+  recordArtifacts,
+  DEFAULT_EXCLUDE_PATTERNS,
+  type RecordOptions,
+  type RecordResult,
+  type ArtifactMap,
+} from './record.js';
+export {
+  hashFileSync,
+  hashFiles,
+  SUPPORTED_HASH_ALGORITHMS,
+  type HashDict,
+  type HashOptions,
+} from './hash.js';
+export { ExcludeFilter, compileGitWildMatch } from './gitwildmatch.js';
+export { normpath } from './paths.js';

@@ -1,0 +1,281 @@
+/**
+ * Recording artifacts: the same paths and hashes as the reference's `record_artifacts_as_dict`
+ * (REFERENCE.md §3), path for path, plus the safety the reference lacks (docs/DIFFERENCES.md):
+ * symlinks leaving the recorded tree are not followed, directory-symlink loops end, special files are
+ * never opened, unreadable files and directories are errors, and every skip is a warning.
+ * Never `chdir`s: paths are resolved against the base path instead.
+ */
+import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { compareCodePoints } from '../encoding/index.js';
+import { RecordError } from '../errors.js';
+import { ExcludeFilter } from './gitwildmatch.js';
+import { checkAlgorithms, hashFiles, type HashDict } from './hash.js';
+import { joinPath, normpath } from './paths.js';
+
+export type ArtifactMap = Record<string, HashDict>;
+
+/** The reference's default exclude patterns (settings.ARTIFACT_EXCLUDE_PATTERNS). */
+export const DEFAULT_EXCLUDE_PATTERNS: readonly string[] = Object.freeze([
+  '*.link*',
+  '.git',
+  '*.pyc',
+  '*~',
+]);
+
+export interface RecordOptions {
+  /** Record relative to this directory (not part of the keys). Default: the current directory. */
+  basePath?: string;
+  /** gitignore-style patterns; a non-empty list replaces the defaults (REFERENCE gotcha 6). */
+  excludePatterns?: readonly string[];
+  /** Prefixes removed from recorded keys (first match wins, plain string prefix). */
+  lstripPaths?: readonly string[];
+  /** Walk symlinked directories under the link's name (default true, as in-toto-run). */
+  followSymlinkDirs?: boolean;
+  normalizeLineEndings?: boolean;
+  /** Default `['sha256']`; `sha384` and `sha512` may be added. */
+  hashAlgorithms?: readonly string[];
+  /** Follow symlinks whose target lies outside the base directory (default false). */
+  allowOutsideSymlinks?: boolean;
+  onWarning?: (message: string) => void;
+  onProgress?: (
+    filesDone: number,
+    filesTotal: number,
+    bytesDone: number,
+    bytesTotal: number
+  ) => void;
+  /** Hashing threads (default: available parallelism; 0 = this thread only). */
+  concurrency?: number;
+}
+
+export interface RecordResult {
+  artifacts: ArtifactMap;
+  /** Entries (files or directories) left out by the exclude patterns. */
+  excludedCount: number;
+  /** The patterns that were applied. */
+  excludePatterns: readonly string[];
+  warnings: string[];
+}
+
+interface Walk {
+  base: string;
+  baseReal: string;
+  filter: ExcludeFilter;
+  options: RecordOptions;
+  warnings: string[];
+  excluded: number;
+  files: { key: string; fsPath: string; size: number }[];
+  keys: Map<string, string>;
+}
+
+function warn(w: Walk, message: string): void {
+  w.warnings.push(message);
+  w.options.onWarning?.(message);
+}
+
+function sorted(names: Iterable<string>): string[] {
+  return [...names].sort(compareCodePoints);
+}
+
+function applyExcludes(w: Walk, names: string[]): string[] {
+  const kept = sorted(new Set(names)).filter((n) => !w.filter.matches(n));
+  w.excluded += new Set(names).size - kept.length;
+  return kept;
+}
+
+function fsPath(w: Walk, p: string): string {
+  return isAbsolute(p) ? p : join(w.base, p);
+}
+
+function isInside(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * Follows a symlink only when it resolves inside the base directory (or when allowed). Returns the
+ * target's stats, or undefined (with a warning) when it is broken or not to be followed.
+ */
+function followLink(w: Walk, path: string): Stats | undefined {
+  const abs = fsPath(w, path);
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    warn(w, `${path}: broken symlink, skipped`);
+    return undefined;
+  }
+  if (!w.options.allowOutsideSymlinks && !isInside(w.baseReal, real)) {
+    warn(
+      w,
+      `${path}: symlink to ${real}, outside the recorded directory, not followed (pass --allow-outside-symlinks to record it)`
+    );
+    return undefined;
+  }
+  return statSync(abs);
+}
+
+function addFile(w: Walk, path: string, size: number): void {
+  // The reference rewrites "\" to "/"; on POSIX that can merge two different files (SECURITY A-10).
+  let key = path.replace(/\\/g, '/');
+  const prefixes = w.options.lstripPaths;
+  if (prefixes?.length) {
+    const prefix = prefixes.find((p) => key.startsWith(p));
+    if (prefix !== undefined) key = key.slice(prefix.length);
+    if (w.keys.has(key)) {
+      throw new RecordError(
+        `--lstrip-paths makes two artifacts share the key ${JSON.stringify(key)} (${w.keys.get(key)} and ${path})`,
+        {
+          hint: 'use a longer prefix or record the paths separately',
+        }
+      );
+    }
+  } else if (w.keys.has(key) && w.keys.get(key) !== path) {
+    throw new RecordError(
+      `${JSON.stringify(w.keys.get(key))} and ${JSON.stringify(path)} would both be recorded as ${JSON.stringify(key)}`,
+      {
+        hint: 'rename one of them: recorded paths use "/" for "\\"',
+      }
+    );
+  }
+  if (!w.keys.has(key)) w.files.push({ key, fsPath: fsPath(w, path), size });
+  w.keys.set(key, path);
+}
+
+function walkDir(w: Walk, root: string, ancestors: Set<string>): void {
+  let entries;
+  try {
+    entries = readdirSync(fsPath(w, root), { withFileTypes: true });
+  } catch (err) {
+    throw new RecordError(
+      `cannot list directory ${root}: ${(err as { code?: string }).code ?? String(err)}`,
+      { where: root }
+    );
+  }
+  const dirs: string[] = [];
+  const files: string[] = [];
+  const fileSize = new Map<string, number>();
+  for (const e of entries) {
+    const p = normpath(joinPath(root, e.name));
+    if (e.isDirectory()) {
+      dirs.push(p);
+    } else if (e.isFile()) {
+      files.push(p);
+    } else if (e.isSymbolicLink()) {
+      if (w.filter.matches(p)) {
+        w.excluded++;
+        continue;
+      }
+      const st = followLink(w, p);
+      if (!st) continue;
+      if (st.isDirectory()) {
+        if (w.options.followSymlinkDirs === false) continue;
+        dirs.push(p);
+      } else if (st.isFile()) {
+        files.push(p);
+        fileSize.set(p, st.size);
+      } else warn(w, `${p}: symlink to a special file (FIFO, socket or device), skipped`);
+    } else if (!w.filter.matches(p)) {
+      warn(w, `${p}: not a regular file (FIFO, socket or device), skipped`);
+    }
+  }
+  for (const f of applyExcludes(w, files))
+    addFile(w, f, fileSize.get(f) ?? lstatSync(fsPath(w, f)).size);
+  for (const d of applyExcludes(w, dirs)) {
+    const st = statSync(fsPath(w, d));
+    const id = `${st.dev}:${st.ino}`;
+    if (ancestors.has(id)) {
+      warn(w, `${d}: symlink loop (a directory containing itself), not followed again`);
+      continue;
+    }
+    ancestors.add(id);
+    walkDir(w, d, ancestors);
+    ancestors.delete(id);
+  }
+}
+
+/**
+ * Hashes the given files and directories as the reference's in-toto-run would record them.
+ * @throws RecordError (unreadable file, lstrip conflicts, a base path that is not a directory)
+ */
+export async function recordArtifacts(
+  paths: readonly string[],
+  options: RecordOptions = {}
+): Promise<RecordResult> {
+  const excludePatterns = options.excludePatterns?.length
+    ? [...options.excludePatterns]
+    : [...DEFAULT_EXCLUDE_PATTERNS];
+  const algorithms = options.hashAlgorithms ?? ['sha256'];
+  checkAlgorithms(algorithms);
+  const result: RecordResult = { artifacts: {}, excludedCount: 0, excludePatterns, warnings: [] };
+  if (paths.length === 0) return result;
+
+  const base = resolve(options.basePath ?? '.');
+  let baseReal: string;
+  try {
+    baseReal = realpathSync(base);
+    if (!statSync(baseReal).isDirectory()) throw new Error('not a directory');
+  } catch (err) {
+    throw new RecordError(
+      `cannot use ${options.basePath ?? base} as base path: ${(err as { code?: string }).code ?? (err as Error).message}`
+    );
+  }
+  const prefixes = options.lstripPaths ?? [];
+  for (let i = 0; i < prefixes.length; i++) {
+    for (let j = i + 1; j < prefixes.length; j++) {
+      const [a, b] = [prefixes[i], prefixes[j]];
+      if (a.startsWith(b) || b.startsWith(a)) {
+        throw new RecordError(
+          `--lstrip-paths ${JSON.stringify(a)} and ${JSON.stringify(b)} overlap (one is a prefix of the other)`,
+          {
+            hint: 'give prefixes that do not overlap',
+          }
+        );
+      }
+    }
+  }
+  const w: Walk = {
+    base,
+    baseReal,
+    filter: new ExcludeFilter(excludePatterns),
+    options,
+    warnings: result.warnings,
+    excluded: 0,
+    files: [],
+    keys: new Map(),
+  };
+
+  for (const artifact of applyExcludes(w, paths.map(normpath))) {
+    const abs = fsPath(w, artifact);
+    const lst = lstatSync(abs, { throwIfNoEntry: false });
+    if (!lst) {
+      warn(w, `${artifact}: does not exist, skipped`);
+      continue;
+    }
+    const st = lst.isSymbolicLink() ? followLink(w, artifact) : lst;
+    if (!st) continue;
+    if (st.isFile()) addFile(w, artifact, st.size);
+    else if (st.isDirectory()) {
+      const ancestors = new Set([`${st.dev}:${st.ino}`]);
+      walkDir(w, artifact, ancestors);
+    } else warn(w, `${artifact}: not a regular file or directory, skipped`);
+  }
+
+  const sizes = w.files.map((f) => f.size);
+  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
+  const digests = await hashFiles(
+    w.files.map((f) => f.fsPath),
+    sizes,
+    {
+      algorithms,
+      normalizeLineEndings: options.normalizeLineEndings,
+      concurrency: options.concurrency,
+      onProgress:
+        options.onProgress &&
+        ((done, bytes) => options.onProgress?.(done, w.files.length, bytes, bytesTotal)),
+    }
+  );
+  w.files.forEach((f, i) => (result.artifacts[f.key] = digests[i]!));
+  result.excludedCount = w.excluded;
+  return result;
+}

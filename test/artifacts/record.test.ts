@@ -1,0 +1,307 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import fc from 'fast-check';
+import {
+  recordArtifacts,
+  normpath,
+  ExcludeFilter,
+  hashFileSync,
+  RecordError,
+} from '../../src/index.js';
+import { requireReference } from '../helpers/cli.js';
+import { cases, testdir, vector } from '../helpers/vectors.js';
+
+const PY = '/usr/bin/python3';
+const run = requireReference();
+
+function python(script: string, input: unknown): unknown {
+  const r = spawnSync(PY, ['-c', script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+/** A tree with every feature the reference's recorder meets in practice. */
+function makeTree(): string {
+  const root = testdir();
+  const files: Record<string, string> = {
+    'a.txt': 'a\n',
+    empty: '',
+    'crlf.txt': 'one\r\ntwo\r\n',
+    '.hidden': 'h',
+    'sub/b.txt': 'b',
+    'sub/deeper/c.txt': 'c',
+    'sub/deeper/.dot/d': 'd',
+    'dir with space/é ü 😀.txt': 'unicode',
+    'x.pyc': 'pyc',
+    'backup~': 'tilde',
+    'step.abcdef12.link': 'link',
+    'sub/nested.link': 'link2',
+    '.git/HEAD': 'ref',
+    'sub/.git/config': 'cfg',
+    'build/out.o': 'o',
+    'build/keep.txt': 'k',
+    'logs/x.log': 'l',
+    'src/main.c': 'int main;',
+    'src/lib/util.c': 'u',
+    'src/lib/deep/more.c': 'm',
+  };
+  for (const [p, c] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    writeFileSync(join(root, p), c);
+  }
+  symlinkSync('a.txt', join(root, 'link-to-a'));
+  symlinkSync('sub', join(root, 'link-to-sub'));
+  symlinkSync('does-not-exist', join(root, 'broken'));
+  return root;
+}
+
+describe.runIf(run)('recording is path-for-path the reference (record_artifacts_as_dict)', () => {
+  let root: string;
+  beforeAll(() => {
+    root = makeTree();
+  });
+
+  const variants: {
+    name: string;
+    paths: string[];
+    exclude?: string[];
+    lstrip?: string[];
+    base_path?: string;
+  }[] = [
+    { name: 'defaults, whole tree', paths: ['.'] },
+    {
+      name: 'explicit files and dirs, trailing slashes, ./ prefixes',
+      paths: ['a.txt', './sub/', 'src//lib', 'missing', 'link-to-a', 'empty', 'x.pyc'],
+    },
+    { name: 'exclude replaces the defaults', paths: ['.'], exclude: ['*.txt'] },
+    { name: 'negation', paths: ['.'], exclude: ['*.c', '!main.c'] },
+    { name: 'anchored', paths: ['.'], exclude: ['/build', '/sub/b.txt'] },
+    { name: 'directory pattern', paths: ['.'], exclude: ['lib/', 'logs/'] },
+    { name: 'double star', paths: ['.'], exclude: ['src/**/*.c', '**/.git', '**/deeper'] },
+    {
+      name: 'character classes and ?',
+      paths: ['.'],
+      exclude: ['[ab].txt', '?.pyc', '[!s]*/keep.txt'],
+    },
+    { name: 'comments and escapes', paths: ['.'], exclude: ['#a.txt', '\\#x', 'backup\\~'] },
+    { name: 'lstrip', paths: ['sub', 'src'], lstrip: ['sub/', 'src/lib'] },
+    { name: 'lstrip without slash', paths: ['sub'], lstrip: ['sub'] },
+    { name: 'base path', paths: ['.', 'deeper'], base_path: 'sub' },
+    { name: 'base path with exclude', paths: ['.'], base_path: 'src', exclude: ['lib/deep'] },
+    { name: 'dot and parent forms', paths: ['sub/../a.txt', 'sub/./b.txt', './src/../sub'] },
+  ];
+
+  it('every variant records the same dict', async () => {
+    const expected = python(
+      `import runpy,sys; sys.argv=['x']; runpy.run_path(${JSON.stringify(join(__dirname, 'reference_record.py'))}, run_name='__main__')`,
+      variants.map((v) => ({
+        cwd: root,
+        paths: v.paths,
+        exclude: v.exclude,
+        lstrip: v.lstrip,
+        base_path: v.base_path,
+      }))
+    ) as { artifacts?: Record<string, unknown>; error?: string }[];
+    for (const [i, v] of variants.entries()) {
+      const ours = await recordArtifacts(v.paths, {
+        basePath: v.base_path ? join(root, v.base_path) : root,
+        excludePatterns: v.exclude,
+        lstripPaths: v.lstrip,
+      });
+      expect(ours.artifacts, v.name).toEqual(expected[i].artifacts);
+      expect(Object.keys(ours.artifacts).length, v.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('lstrip collisions and overlapping prefixes are errors in both', async () => {
+    const expected = python(
+      `import runpy,sys; runpy.run_path(${JSON.stringify(join(__dirname, 'reference_record.py'))}, run_name='__main__')`,
+      [
+        { cwd: root, paths: ['sub', 'src'], lstrip: ['sub', 'su'] },
+        { cwd: root, paths: ['sub/b.txt', 'build/keep.txt'], lstrip: ['sub/', 'build/'] },
+      ]
+    ) as { error?: string }[];
+    expect(expected.map((e) => e.error)).toEqual(['PrefixError', undefined]);
+    await expect(
+      recordArtifacts(['sub', 'src'], { basePath: root, lstripPaths: ['sub', 'su'] })
+    ).rejects.toThrow(RecordError);
+    writeFileSync(join(root, 'sub/keep.txt'), 'dup');
+    await expect(
+      recordArtifacts(['sub/keep.txt', 'build/keep.txt'], {
+        basePath: root,
+        lstripPaths: ['sub/', 'build/'],
+      })
+    ).rejects.toThrow(/share the key/);
+  });
+
+  it('normpath agrees with posixpath.normpath (property, batched)', () => {
+    const seg = fc.constantFrom('a', 'b', '.', '..', '', 'é', '...', 'x y');
+    const paths = fc.sample(
+      fc
+        .array(seg, { maxLength: 6 })
+        .chain((segs) =>
+          fc.constantFrom(
+            segs.join('/'),
+            `/${segs.join('/')}`,
+            `//${segs.join('/')}`,
+            `///${segs.join('/')}`
+          )
+        ),
+      { seed: 5, numRuns: 500 }
+    );
+    const expected = python(
+      'import json,sys,posixpath; print(json.dumps([posixpath.normpath(p) for p in json.load(sys.stdin)]))',
+      paths
+    ) as string[];
+    paths.forEach((p, i) => expect(normpath(p), JSON.stringify(p)).toBe(expected[i]));
+  });
+
+  it('gitwildmatch agrees with pathspec (property, batched)', () => {
+    const part = fc.constantFrom(
+      'a',
+      'b',
+      '*',
+      '?',
+      '**',
+      '[ab]',
+      '[!a]',
+      '.x',
+      'é',
+      '\\*',
+      '[]a]',
+      '[^a]',
+      'x~'
+    );
+    const pattern = fc
+      .tuple(
+        fc.constantFrom('', '/', '!'),
+        fc.array(part, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('', '/')
+      )
+      .map(([pre, parts, post]) => pre + parts.join('/') + post);
+    const path = fc
+      .array(fc.constantFrom('a', 'b', 'ab', '.x', 'é', 'a*', 'x~', ']a', '^'), {
+        minLength: 1,
+        maxLength: 4,
+      })
+      .map((p) => p.join('/'));
+    const pairs = fc.sample(fc.tuple(pattern, path), { seed: 9, numRuns: 1500 });
+    const expected = python(
+      `import json,sys
+from pathspec import PathSpec
+out=[]
+for pat,path in json.load(sys.stdin):
+    try: out.append(PathSpec.from_lines('gitwildmatch',[pat]).match_file(path))
+    except Exception as e: out.append(None)
+print(json.dumps(out))`,
+      pairs
+    ) as (boolean | null)[];
+    pairs.forEach(([pat, p], i) => {
+      let ours: boolean | null;
+      try {
+        ours = new ExcludeFilter([pat]).matches(p);
+      } catch {
+        ours = null;
+      }
+      expect(ours, `${pat} vs ${p}`).toBe(expected[i]);
+    });
+  });
+});
+
+describe('recording safety (stricter than the reference)', () => {
+  it('A-3: rc files and IN_TOTO_* variables never change what is recorded', async () => {
+    const dir = testdir({
+      'evil.sh': 'rm -rf /',
+      '.in_totorc': '[settings]\nARTIFACT_EXCLUDE_PATTERNS=evil.sh\n',
+    });
+    process.env.IN_TOTO_ARTIFACT_EXCLUDE_PATTERNS = 'evil.sh';
+    try {
+      const r = await recordArtifacts(['.'], { basePath: dir });
+      expect(Object.keys(r.artifacts).sort()).toEqual(['.in_totorc', 'evil.sh']);
+    } finally {
+      delete process.env.IN_TOTO_ARTIFACT_EXCLUDE_PATTERNS;
+    }
+  });
+
+  it('H-6 / GHSA-v6px: symlinks out of the tree are not followed, loops end, FIFOs are skipped', async () => {
+    const outside = testdir({ 'secret.key': 'private' });
+    const dir = testdir({ 'ok.txt': 'ok', 'sub/x': 'x' });
+    symlinkSync(join(outside, 'secret.key'), join(dir, 'evil'));
+    symlinkSync('../../', join(dir, 'sub/up'));
+    symlinkSync('..', join(dir, 'sub/loop'));
+    symlinkSync('/dev/zero', join(dir, 'zero'));
+    spawnSync('mkfifo', [join(dir, 'fifo')]);
+    const warnings: string[] = [];
+    const r = await recordArtifacts(['.'], { basePath: dir, onWarning: (m) => warnings.push(m) });
+    expect(Object.keys(r.artifacts).sort()).toEqual(['ok.txt', 'sub/x']);
+    expect(r.artifacts).not.toHaveProperty('evil');
+    expect(r.artifacts).not.toHaveProperty('fifo');
+    expect(r.artifacts).not.toHaveProperty('zero');
+    expect(warnings.join('\n')).toMatch(/evil: symlink to .*outside/);
+    expect(warnings.join('\n')).toMatch(/fifo: not a regular file/);
+    expect(warnings.join('\n')).toMatch(/loop/);
+    const allowed = await recordArtifacts(['evil'], { basePath: dir, allowOutsideSymlinks: true });
+    expect(Object.keys(allowed.artifacts)).toEqual(['evil']);
+  });
+
+  it('A-10: a\\b and a/b collide → error instead of a silent overwrite', async () => {
+    const dir = testdir({ 'a\\b': 'one', 'a/b': 'two' });
+    await expect(recordArtifacts(['.'], { basePath: dir })).rejects.toThrow(
+      /would both be recorded/
+    );
+  });
+
+  it('warns about missing paths and counts excluded entries', async () => {
+    const dir = testdir({ 'a.link': 'x', 'b.pyc': 'y', c: 'z' });
+    const warnings: string[] = [];
+    const r = await recordArtifacts(['.', 'nope'], {
+      basePath: dir,
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(Object.keys(r.artifacts)).toEqual(['c']);
+    expect(r.excludedCount).toBe(2);
+    expect(warnings).toEqual(['nope: does not exist, skipped']);
+  });
+
+  it('hashes many files on worker threads identically to one thread', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++)
+      files[`d${i % 7}/f${i}`] = 'x'.repeat(i * 131) + '\r\n'.repeat(i % 5);
+    files['big'] = 'y'.repeat(5 << 20);
+    const dir = testdir(files);
+    for (const normalizeLineEndings of [false, true]) {
+      const pooled = await recordArtifacts(['.'], {
+        basePath: dir,
+        concurrency: 2,
+        normalizeLineEndings,
+        hashAlgorithms: ['sha256', 'sha512'],
+      });
+      const inline = await recordArtifacts(['.'], {
+        basePath: dir,
+        concurrency: 0,
+        normalizeLineEndings,
+        hashAlgorithms: ['sha256', 'sha512'],
+      });
+      expect(pooled.artifacts).toEqual(inline.artifacts);
+      expect(Object.keys(pooled.artifacts)).toHaveLength(301);
+    }
+  });
+});
+
+describe('hash vectors (cases.json hashes)', () => {
+  for (const c of cases.hashes) {
+    for (const f of c.files as string[]) {
+      it(`${c.id}: ${f}${c.normalize_line_endings ? ' (line endings normalised)' : ''}`, () => {
+        const algs = ['sha256', 'sha384', 'sha512'].filter((a) => c[a]);
+        const d = hashFileSync(vector(f), algs, c.normalize_line_endings);
+        for (const a of algs) expect(d[a], a).toBe(c[a]);
+      });
+    }
+  }
+});
