@@ -227,7 +227,7 @@ export async function hashFiles(
                   (r, k) => (results[b.start + k] = toDigests(paths[b.start + k], r))
                 );
               } catch (err) {
-                reject(err as Error);
+                reject(err instanceof Error ? err : new Error(String(err)));
                 return;
               }
               filesDone += b.end - b.start;
