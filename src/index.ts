@@ -81,3 +81,23 @@ export {
   type RecordOptions,
   type RecordResult,
 } from './artifacts/index.js';
+export {
+  runCommand,
+  normalizeNewlines,
+  CommandNotFoundError,
+  CommandTimeoutError,
+  runStep,
+  recordStart,
+  recordStop,
+  matchProducts,
+  linkFileName,
+  unfinishedFileName,
+  type RunCommandOptions,
+  type CommandResult,
+  type RunStepOptions,
+  type StepResult,
+  type RecordStartOptions,
+  type RecordStopOptions,
+  type MatchProductsOptions,
+  type MatchProductsResult,
+} from './link/index.js';

@@ -6,7 +6,11 @@ import type { Command } from 'commander';
 import { register as keygen } from './keygen.js';
 import { register as key } from './key.js';
 import { register as sign } from './sign.js';
+import { register as run } from './run.js';
+import { register as record } from './record.js';
+import { register as mock } from './mock.js';
+import { register as matchProducts } from './match-products.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [keygen, key, sign];
+export const COMMANDS: RegisterCommand[] = [keygen, key, sign, run, record, mock, matchProducts];

@@ -1,0 +1,59 @@
+/**
+ * `intoto match-products`: before building on them, check that the files here are the products of
+ * the upstream link (SECURITY.md A-4, GHSA-p86f-xmg6-9q4x). Exit 0 equal, 1 different, 2 unreadable.
+ */
+import type { Command } from 'commander';
+import { outChalk } from '../output.js';
+import { ExitCode } from '../program.js';
+import { addRecordingOptions, recordingOptions, type RecordingFlags } from '../recording.js';
+
+interface Flags extends RecordingFlags {
+  link: string;
+  paths?: string[];
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('match-products')
+    .description("check that local files are exactly a link's products (exit 1 on any difference)")
+    .requiredOption('-l, --link <path>', 'the upstream link')
+    .option('-p, --paths <paths...>', 'files and directories to compare (default .)')
+    .option('--json', 'print the differences as JSON');
+  addRecordingOptions(cmd).action(async (flags: Flags) => {
+    const lib = await import('../../index.js');
+    const { readFileSync } = await import('node:fs');
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(flags.link);
+    } catch (err) {
+      throw new lib.InputError(
+        `${flags.link}: cannot read (${(err as { code?: string }).code ?? String(err)})`
+      );
+    }
+    const env = lib.parseMetadata(bytes, { source: flags.link });
+    const link = lib.Link.fromJSON(env.payload, flags.link);
+    const r = await lib.matchProducts(link, { ...recordingOptions(flags), paths: flags.paths });
+    const same = !r.onlyInLink.length && !r.onlyOnDisk.length && !r.differ.length;
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ok: same, only_in_link: r.onlyInLink, only_on_disk: r.onlyOnDisk, differ: r.differ }, null, 2)}\n`
+      );
+    } else if (same) {
+      process.stdout.write(
+        `${outChalk.green('✓')} the files match the products of ${flags.link} (${Object.keys(link.products).length} artifacts)\n`
+      );
+    } else {
+      for (const p of r.onlyInLink) process.stdout.write(`only in link:  ${p}\n`);
+      for (const p of r.onlyOnDisk) process.stdout.write(`only on disk:  ${p}\n`);
+      for (const d of r.differ)
+        process.stdout.write(
+          `differs:       ${d.path}  link ${Object.values(d.link)[0]?.slice(0, 16)}…  disk ${Object.values(d.disk)[0]?.slice(0, 16)}…\n`
+        );
+      process.stderr.write(
+        `FAILED: the files here are not the products of ${flags.link}; do not build on them\n`
+      );
+    }
+    if (!same) throw new ExitCode(1);
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * `intoto run`: record one step — flag-compatible with in-toto-run (REFERENCE.md §2). Exits with the
+ * wrapped command's own exit code (the reference exits 0), so `set -e` scripts stop on a failed step.
+ */
+import type { Command } from 'commander';
+import { loadKeys } from '../keys.js';
+import { info } from '../output.js';
+import { ExitCode } from '../program.js';
+import {
+  addRecordingOptions,
+  progressReporter,
+  recordingOptions,
+  reportExcluded,
+  type RecordingFlags,
+} from '../recording.js';
+import { UsageErrorLike } from '../usage.js';
+
+interface RunFlags extends RecordingFlags {
+  stepName: string;
+  key?: string;
+  signingKey?: string;
+  keyType?: string;
+  password?: string | boolean;
+  materials?: string[];
+  products?: string[];
+  recordStreams?: boolean;
+  noCommand?: boolean;
+  metadataDirectory?: string;
+  useDsse?: boolean;
+  runTimeout?: string;
+  keyidFormat?: string;
+  gpg?: unknown;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description(
+      'record a step: hash materials, run the command, hash products, write a signed link'
+    )
+    .usage('-n NAME -k KEY [options] -- COMMAND [ARGS...]')
+    .requiredOption('-n, --step-name <name>', 'the step name (link file <name>.<keyid8>.link)')
+    .option('-k, --key <path>', "the functionary's private key")
+    .option('--signing-key <path>', 'alias of --key')
+    .option('-t, --key-type <type>', 'rsa, ed25519 or ecdsa (detected when omitted)')
+    .option('-P, --password [password]', 'password of an encrypted key (bare -P prompts)')
+    .option('-m, --materials <paths...>', 'files and directories to record before the command')
+    .option('-p, --products <paths...>', 'files and directories to record after the command')
+    .option(
+      '-s, --record-streams',
+      "also record the command's stdout and stderr (they are always shown)"
+    )
+    .option('-x, --no-command', 'run nothing, only record materials and products')
+    .option('-d, --metadata-directory <dir>', 'where to write the link (created if missing)')
+    .option('--use-dsse', 'write a DSSE envelope instead of a Metablock')
+    .option(
+      '--run-timeout <seconds>',
+      'stop the command after this many seconds (default: no limit)'
+    )
+    .option('--keyid-format <format>', 'legacy (default) or new')
+    .option('-g, --gpg [id]', 'not supported (GPG signing)')
+    .option('-q, --quiet', 'print only errors')
+    .argument('[command...]', 'the command to run, after --');
+  addRecordingOptions(cmd).action(async (command: string[], flags: RunFlags) => {
+    if (flags.gpg !== undefined)
+      throw new UsageErrorLike(
+        'GPG keys are not supported',
+        'use a PEM or securesystemslib key with -k'
+      );
+    const keyPath = flags.key ?? flags.signingKey;
+    if (!keyPath) throw new UsageErrorLike('a signing key is required: -k/--key KEY');
+    // commander turns -x/--no-command into command === false on the options object.
+    const noCommand = (flags as { command?: boolean }).command === false;
+    if (!noCommand && command.length === 0)
+      throw new UsageErrorLike(
+        'no command given: put it after "--", or pass -x to record without one'
+      );
+    const timeout = flags.runTimeout === undefined ? undefined : Number(flags.runTimeout);
+    if (timeout !== undefined && !(timeout > 0))
+      throw new UsageErrorLike(
+        `--run-timeout must be a positive number of seconds, got ${flags.runTimeout}`
+      );
+    const [key] = await loadKeys([keyPath], {
+      keyType: flags.keyType,
+      password: flags.password,
+      keyidFormat: flags.keyidFormat,
+    });
+    const lib = await import('../../index.js');
+    const progress = progressReporter('hashing');
+    const result = await lib
+      .runStep({
+        ...recordingOptions(flags),
+        name: flags.stepName,
+        key,
+        materials: flags.materials,
+        products: flags.products,
+        command: noCommand ? [] : command,
+        recordStreams: flags.recordStreams,
+        useDSSE: flags.useDsse,
+        runTimeout: timeout,
+        metadataDirectory: flags.metadataDirectory,
+        onProgress: progress.onProgress,
+      })
+      .catch((err: unknown) => {
+        progress.end();
+        if (err instanceof lib.CommandNotFoundError) {
+          process.stderr.write(`error: ${err.message}; no link written\n`);
+          throw new ExitCode(127);
+        }
+        throw err;
+      });
+    progress.end();
+    if (!flags.quiet) {
+      reportExcluded(flags, result.materials, result.products);
+      const n = (m: object) => Object.keys(m).length;
+      info(
+        `wrote ${result.path} (${n(result.link.materials)} materials, ${n(result.link.products)} products${result.returnValue !== undefined ? `, command exited ${result.returnValue}` : ''})`
+      );
+    }
+    if (result.returnValue !== undefined && result.returnValue !== 0)
+      throw new ExitCode(
+        result.returnValue > 0 ? Math.min(result.returnValue, 255) : 128 - result.returnValue
+      );
+  });
+}

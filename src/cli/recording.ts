@@ -1,0 +1,93 @@
+/** Flags shared by run, record and mock, and the progress/warning output while recording. */
+import type { Command } from 'commander';
+import type { RecordResult } from '../index.js';
+import { info, warn } from './output.js';
+import { collect } from './usage.js';
+
+export interface RecordingFlags {
+  exclude?: string[];
+  basePath?: string;
+  lstripPaths?: string[];
+  followSymlinkDirs?: boolean;
+  normalizeLineEndings?: boolean;
+  hashAlgorithms?: string;
+  allowOutsideSymlinks?: boolean;
+}
+
+export function addRecordingOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--exclude <patterns...>',
+      'gitignore-style patterns to leave out (replace the defaults *.link*, .git, *.pyc, *~)'
+    )
+    .option('--base-path <dir>', 'record paths relative to this directory')
+    .option('--lstrip-paths <prefixes...>', 'strip these prefixes from recorded paths')
+    .option('--follow-symlink-dirs', 'walk symlinked directories (the default, as in-toto-run)')
+    .option('--normalize-line-endings', 'hash files with CRLF and CR line endings as LF')
+    .option('--hash-algorithms <list>', 'comma-separated: sha256 (default), sha384, sha512')
+    .option(
+      '--allow-outside-symlinks',
+      'follow symlinks whose target is outside the recorded directory'
+    );
+}
+
+export { collect };
+
+/** A progress line on stderr, only on a terminal and only once recording has taken over a second. */
+export function progressReporter(label: string): {
+  onProgress: (done: number, total: number, bytes: number, bytesTotal: number) => void;
+  end: () => void;
+} {
+  const start = Date.now();
+  let shown = false;
+  let last = 0;
+  return {
+    onProgress: (done, total, bytes, bytesTotal) => {
+      if (!process.stderr.isTTY) return;
+      const now = Date.now();
+      if (now - start < 1000 || now - last < 100) return;
+      last = now;
+      shown = true;
+      const pct = bytesTotal ? Math.floor((100 * bytes) / bytesTotal) : 100;
+      process.stderr.write(
+        `\r${label}: ${done}/${total} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (${pct}%)   `
+      );
+    },
+    end: () => {
+      if (shown) process.stderr.write('\r\u001b[K');
+    },
+  };
+}
+
+export function recordingOptions(flags: RecordingFlags): {
+  excludePatterns?: string[];
+  basePath?: string;
+  lstripPaths?: string[];
+  normalizeLineEndings?: boolean;
+  hashAlgorithms?: string[];
+  allowOutsideSymlinks?: boolean;
+  onWarning: (m: string) => void;
+} {
+  return {
+    excludePatterns: flags.exclude,
+    basePath: flags.basePath,
+    lstripPaths: flags.lstripPaths,
+    normalizeLineEndings: flags.normalizeLineEndings,
+    hashAlgorithms: flags.hashAlgorithms
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    allowOutsideSymlinks: flags.allowOutsideSymlinks,
+    onWarning: (m) => warn(m),
+  };
+}
+
+/** One line about what the default patterns left out (the reference is silent about it). */
+export function reportExcluded(flags: RecordingFlags, ...results: RecordResult[]): void {
+  if (flags.exclude?.length) return;
+  const n = results.reduce((a, r) => a + r.excludedCount, 0);
+  if (n > 0)
+    info(
+      `excluded ${n} entr${n === 1 ? 'y' : 'ies'} by the default patterns *.link*, .git, *.pyc, *~ (pass --exclude to change)`
+    );
+}
