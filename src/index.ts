@@ -101,3 +101,23 @@ export {
   type MatchProductsOptions,
   type MatchProductsResult,
 } from './link/index.js';
+export {
+  compilePattern,
+  fnmatch,
+  parseRule,
+  packRule,
+  formatRule,
+  parseRuleString,
+  shlexSplit,
+  applyRules,
+  equalHashDicts,
+  checkArtifactPath,
+  checkArtifactMap,
+  type ApplyRulesInput,
+  type ItemArtifacts,
+  type RuleTrace,
+  type MatchMiss,
+  type RuleFailure,
+  type RuleResult,
+  type ArtifactRule,
+} from './rules/index.js';

@@ -20,7 +20,10 @@ function linkOf(
 ): { signed: Record<string, unknown>; signatures: unknown[] } {
   const f = readdirSync(dir).find((n) => n.startsWith(prefix) && n.endsWith('.link'));
   if (!f) throw new Error(`no ${prefix}*.link in ${dir}: ${readdirSync(dir).join(', ')}`);
-  return JSON.parse(readFileSync(join(dir, f), 'utf8')) as { signed: Record<string, unknown>; signatures: unknown[] };
+  return JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+    signed: Record<string, unknown>;
+    signatures: unknown[];
+  };
 }
 
 function tree(): string {

@@ -1,0 +1,14 @@
+export { compilePattern, fnmatch, isLiteralPattern, type Matcher } from './fnmatch.js';
+export { parseRule, packRule, formatRule, parseRuleString, shlexSplit } from './parse.js';
+export {
+  applyRules,
+  equalHashDicts,
+  type ApplyRulesInput,
+  type ItemArtifacts,
+  type RuleTrace,
+  type MatchMiss,
+  type RuleFailure,
+  type RuleResult,
+} from './engine.js';
+export { checkArtifactPath, checkArtifactMap } from './paths.js';
+export type { ArtifactRule, SimpleRuleType } from './types.js';
