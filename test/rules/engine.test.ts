@@ -248,7 +248,7 @@ describe('rule semantics', () => {
 describe.runIf(requireReference())('differential against the reference verify_item_rules', () => {
   it('random rules, artifacts and links give the same verdict and the same final queue', () => {
     const name = fc.constantFrom('a', 'b', 'a/b', 'a/c', 'lib/x', 'lib/y/z', '.h', 'é', 'b/a');
-    const hash = fc.constantFrom(
+    const hash = fc.constantFrom<Record<string, string>>(
       { sha256: 'a'.repeat(64) },
       { sha256: 'b'.repeat(64) },
       { sha256: 'a'.repeat(64), sha512: 'c'.repeat(128) }
