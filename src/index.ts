@@ -121,3 +121,13 @@ export {
   type RuleResult,
   type ArtifactRule,
 } from './rules/index.js';
+export {
+  verifyLayout,
+  type VerifyOptions,
+  type VerificationReport,
+  type StepReport,
+  type LinkReport,
+  type FailureReport,
+  type FailedArtifact,
+  type RuleListReport,
+} from './verify/index.js';

@@ -11,4 +11,4 @@ export {
   type RuleResult,
 } from './engine.js';
 export { checkArtifactPath, checkArtifactMap } from './paths.js';
-export type { ArtifactRule, SimpleRuleType } from './types.js';
+export type { ArtifactRule, SimpleRuleType, ArtifactMap, HashDict } from './types.js';

@@ -10,7 +10,17 @@ import { register as run } from './run.js';
 import { register as record } from './record.js';
 import { register as mock } from './mock.js';
 import { register as matchProducts } from './match-products.js';
+import { register as verify } from './verify.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [keygen, key, sign, run, record, mock, matchProducts];
+export const COMMANDS: RegisterCommand[] = [
+  keygen,
+  key,
+  sign,
+  run,
+  record,
+  mock,
+  matchProducts,
+  verify,
+];

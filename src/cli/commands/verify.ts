@@ -1,0 +1,195 @@
+/**
+ * `intoto verify`: the release gate, flag-compatible with in-toto-verify (REFERENCE.md §2).
+ * Exit 0 pass, 1 the chain failed (including malformed or missing evidence), 2 bad invocation or an
+ * unreadable layout/key file of the verifier's own.
+ */
+import type { Command } from 'commander';
+import type { StepReport, VerificationReport } from '../../index.js';
+import { loadKeys } from '../keys.js';
+import { errChalk, outChalk, setQuiet, warn } from '../output.js';
+import { ExitCode } from '../program.js';
+import { collect, UsageErrorLike } from '../usage.js';
+
+interface VerifyFlags {
+  layout: string;
+  layoutKeys?: string[];
+  verificationKeys?: string[];
+  keyTypes?: string[];
+  linkDir?: string;
+  param?: string[];
+  json?: boolean;
+  strict?: boolean;
+  inspectionTimeout?: string;
+  allowSublayoutInspections?: boolean;
+  allowEmptyLayout?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+  gpg?: unknown;
+}
+
+const short = (h?: Record<string, string>) =>
+  h
+    ? Object.entries(h)
+        .map(([a, d]) => `${a} ${d.slice(0, 12)}…`)
+        .join(', ')
+    : '(none)';
+
+function printStep(s: StepReport, verbose: boolean, indent = ''): void {
+  const out = process.stdout;
+  const mark = s.ok ? outChalk.green('✓') : outChalk.red('✗');
+  const counted = s.links?.filter((l) => l.status === 'counted').length ?? 0;
+  const detail =
+    s.type === 'step'
+      ? `${counted}/${s.threshold} link${s.threshold === 1 ? '' : 's'}${s.signers?.length ? `, signed by ${s.signers.map((k) => k.slice(0, 8)).join(', ')}` : ''}${s.sublayout ? ' (sublayout)' : ''}`
+      : `inspection: ${(s.command ?? []).join(' ')}${s.return_value !== undefined ? ` (exit ${s.return_value})` : ''}`;
+  out.write(`${indent}${mark} ${s.name.padEnd(18)} ${outChalk.dim(detail)}\n`);
+  if (verbose || !s.ok) {
+    for (const l of s.links ?? [])
+      if (l.status !== 'counted' && (verbose || l.status === 'rejected'))
+        out.write(`${indent}    ${l.file}: ${l.status}${l.reason ? ` — ${l.reason}` : ''}\n`);
+    if (verbose) {
+      for (const kind of ['materials', 'products'] as const) {
+        for (const t of s[kind]?.trace ?? [])
+          out.write(
+            `${indent}    ${kind}: ${t.rule.join(' ')} → selected ${t.selected}, consumed ${t.consumed}, ${t.queueAfter} left\n`
+          );
+      }
+    }
+  }
+  if (s.sublayout)
+    for (const sub of [...s.sublayout.steps, ...s.sublayout.inspections])
+      printStep(sub, verbose, `${indent}    `);
+}
+
+function printReport(report: VerificationReport, flags: VerifyFlags): void {
+  if (flags.quiet) {
+    if (report.failure)
+      process.stderr.write(`${errChalk.red('FAILED:')} ${report.failure.message}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${outChalk.bold('Verifying')} ${flags.layout}${report.layout.expires ? ` (expires ${report.layout.expires})` : ''} with key ${report.layout.keyids.map((k) => k.slice(0, 8)).join(', ')}\n`
+  );
+  for (const s of [...report.steps, ...report.inspections]) printStep(s, !!flags.verbose);
+  const f = report.failure;
+  if (!f) {
+    process.stdout.write(
+      `${outChalk.green('PASSED:')} the supply chain verified (${report.steps.length} step${report.steps.length === 1 ? '' : 's'}, ${report.inspections.length} inspection${report.inspections.length === 1 ? '' : 's'})${report.warnings.length ? `, ${report.warnings.length} warning(s)` : ''}\n`
+    );
+    return;
+  }
+  for (const a of f.artifacts ?? []) {
+    process.stderr.write(`    ${a.path}: ${short(a.here)} here`);
+    if (a.explanation)
+      process.stderr.write(`; ${a.explanation}${a.there ? `: ${short(a.there)}` : ''}`);
+    process.stderr.write('\n');
+  }
+  process.stderr.write(`${errChalk.red('FAILED:')} ${f.message}\n`);
+  if (f.hint) process.stderr.write(`  ${errChalk.dim('hint:')} ${f.hint}\n`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description(
+      'verify a supply chain: the layout, its links, their signatures, the artifact rules and inspections'
+    )
+    .requiredOption('-l, --layout <path>', 'the signed layout')
+    .option(
+      '-k, --layout-keys <paths...>',
+      'public keys of the project owner (every one must have signed the layout)'
+    )
+    .option('--verification-keys <paths...>', 'alias of --layout-keys (in-toto >= 2.2)')
+    .option('-t, --key-types <types...>', 'rsa, ed25519 or ecdsa per key (detected when omitted)')
+    .option('--link-dir <dir>', 'where the links are (default .)')
+    .option('--param <NAME=VALUE>', 'substitute {NAME} in the layout (repeatable)', collect)
+    .option('--json', 'print the report as JSON on stdout')
+    .option(
+      '--strict',
+      'fail on warnings: command mismatch, rule lists without a final DISALLOW, a MATCH that selected nothing'
+    )
+    .option('--inspection-timeout <seconds>', 'seconds an inspection may run (default 60)')
+    .option(
+      '--allow-sublayout-inspections',
+      'run inspections of sublayouts (signed by a functionary, not the owner)'
+    )
+    .option('--allow-empty-layout', 'accept a layout with no steps and no inspections')
+    .option('-v, --verbose', 'show every link and rule')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('-g, --gpg <ids...>', 'not supported (GPG keys)')
+    .action(async (flags: VerifyFlags) => {
+      if (flags.gpg !== undefined)
+        throw new UsageErrorLike(
+          'GPG keys are not supported',
+          'pass PEM or securesystemslib public keys with -k'
+        );
+      if (flags.verbose && flags.quiet) throw new UsageErrorLike('-v and -q cannot be combined');
+      const keyPaths = [...(flags.layoutKeys ?? []), ...(flags.verificationKeys ?? [])];
+      if (keyPaths.length === 0)
+        throw new UsageErrorLike('give the project owner public key(s) with -k/--layout-keys');
+      let params: Record<string, string> | undefined;
+      for (const p of flags.param ?? []) {
+        const eq = p.indexOf('=');
+        if (eq <= 0) throw new UsageErrorLike(`--param takes NAME=VALUE, got ${JSON.stringify(p)}`);
+        params = { ...params, [p.slice(0, eq)]: p.slice(eq + 1) };
+      }
+      const timeout =
+        flags.inspectionTimeout === undefined ? undefined : Number(flags.inspectionTimeout);
+      if (timeout !== undefined && !(timeout > 0))
+        throw new UsageErrorLike(
+          `--inspection-timeout must be a positive number of seconds, got ${flags.inspectionTimeout}`
+        );
+      if (flags.quiet) setQuiet(true);
+      const lib = await import('../../index.js');
+      const { readFileSync, statSync } = await import('node:fs');
+      let bytes: Buffer;
+      try {
+        if (statSync(flags.layout).size > lib.DEFAULT_LIMITS.maxMetadataBytes)
+          throw new lib.InputError(
+            `${flags.layout}: larger than ${lib.DEFAULT_LIMITS.maxMetadataBytes} bytes`
+          );
+        bytes = readFileSync(flags.layout);
+      } catch (err) {
+        if (err instanceof lib.InTotoError) throw err;
+        throw new lib.InputError(
+          `${flags.layout}: cannot read the layout (${(err as { code?: string }).code === 'ENOENT' ? 'no such file' : String((err as Error).message)})`
+        );
+      }
+      const keys = await loadKeys(keyPaths, { keyType: flags.keyTypes });
+      let report: VerificationReport;
+      try {
+        const env = lib.parseMetadata(bytes, { source: flags.layout });
+        report = await lib.verifyLayout(env, {
+          layoutKeys: keys,
+          linkDir: flags.linkDir,
+          params,
+          strict: flags.strict,
+          inspectionTimeout: timeout,
+          allowSublayoutInspections: flags.allowSublayoutInspections,
+          allowEmptyLayout: flags.allowEmptyLayout,
+          layoutPath: flags.layout,
+          // Keep stdout for the JSON document: inspection output goes to stderr then.
+          inspectionStdout: flags.json || flags.quiet ? process.stderr : undefined,
+          onWarning: flags.json ? undefined : (m) => warn(m),
+        });
+      } catch (err) {
+        if (err instanceof lib.FormatError || err instanceof lib.LimitError) {
+          report = {
+            ok: false,
+            layout: { path: flags.layout, keyids: keys.map((k) => k.keyID) },
+            steps: [],
+            inspections: [],
+            warnings: [],
+            failure: {
+              code: 'EVIDENCE_ERROR',
+              message: err.message,
+              hint: 'the layout file is corrupt or hostile',
+            },
+          };
+        } else throw err;
+      }
+      if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else printReport(report, flags);
+      if (!report.ok) throw new ExitCode(1);
+    });
+}

@@ -1,0 +1,10 @@
+export { verifyLayout, type VerifyOptions } from './verify.js';
+export type {
+  VerificationReport,
+  StepReport,
+  LinkReport,
+  FailureReport,
+  FailedArtifact,
+  RuleListReport,
+} from './report.js';
+export { substitute } from './substitute.js';

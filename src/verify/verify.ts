@@ -1,0 +1,731 @@
+/**
+ * `verifyLayout`: the in-toto verification workflow (spec §5.2; the reference's `in_toto_verify`,
+ * REFERENCE.md §5), hardened per SECURITY.md. The body is the ordered list of steps; each check
+ * throws a VerificationError subclass, which becomes the report's `failure`.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { recordArtifacts } from '../artifacts/index.js';
+import { Key } from '../crypto/index.js';
+import {
+  EvidenceError,
+  InTotoError,
+  InspectionError,
+  LayoutExpiredError,
+  LinkNotFoundError,
+  RuleVerificationError,
+  SignatureVerificationError,
+  ThresholdVerificationError,
+  UsageError,
+  VerificationError,
+  FormatError,
+  LimitError,
+} from '../errors.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import { runCommand, CommandNotFoundError, CommandTimeoutError } from '../link/index.js';
+import {
+  type Inspection,
+  Layout,
+  Link,
+  Metablock,
+  parseExpires,
+  parseMetadata,
+  writeFileAtomic,
+  type SignedMetadata,
+  type Step,
+} from '../metadata/index.js';
+import {
+  applyRules,
+  checkArtifactMap,
+  equalHashDicts,
+  formatRule,
+  parseRule,
+  type ArtifactMap,
+  type ArtifactRule,
+  type ItemArtifacts,
+  type RuleResult,
+} from '../rules/index.js';
+import type {
+  FailedArtifact,
+  FailureReport,
+  LinkReport,
+  StepReport,
+  VerificationReport,
+} from './report.js';
+import { checkParams, substitute } from './substitute.js';
+
+export interface VerifyOptions {
+  /** The owner's public keys: every one must have signed the layout. */
+  layoutKeys: readonly Key[];
+  /** Where the links are (default: the current directory). */
+  linkDir?: string;
+  /** `{NAME}` substitution parameters; substitution happens only when given. */
+  params?: Record<string, string>;
+  /** Turn warnings (command mismatch, no final DISALLOW, a MATCH that selected nothing) into failures. */
+  strict?: boolean;
+  /** Seconds an inspection may run (default 60). */
+  inspectionTimeout?: number;
+  /** Run inspections of sublayouts (signed by a functionary, not the owner). Default false. */
+  allowSublayoutInspections?: boolean;
+  /** Accept a layout with no steps and no inspections. Default false. */
+  allowEmptyLayout?: boolean;
+  /** The current time (tests). */
+  now?: Date;
+  /** Where inspections run and write their links (default: the current directory). */
+  cwd?: string;
+  /** Inspection output goes here (default: inherited). */
+  inspectionStdout?: Writable;
+  inspectionStderr?: Writable;
+  onWarning?: (message: string) => void;
+  limits?: Partial<Limits>;
+  /** A label for the layout in messages and the report. */
+  layoutPath?: string;
+}
+
+interface Context {
+  options: VerifyOptions;
+  limits: Limits;
+  report: VerificationReport;
+  warn: (message: string) => void;
+  deadline: number;
+}
+
+function warnOrFail(ctx: Context, message: string, hint?: string): void {
+  if (ctx.options.strict) throw new VerificationError(`${message} (--strict)`, { hint });
+  ctx.warn(message);
+}
+
+// --- 1. layout signatures (spec §5.2 step 1; REFERENCE §5.1) ---------------------------------------
+function verifyLayoutSignatures(env: SignedMetadata, keys: readonly Key[], source: string): void {
+  if (keys.length === 0)
+    throw new SignatureVerificationError(
+      'no layout key given: at least one owner key must verify the layout',
+      { hint: 'pass the owner public key with -k' }
+    );
+  for (const key of keys) {
+    const status = env.verifySignature(key);
+    if (status === 'missing') {
+      throw new SignatureVerificationError(
+        `${source}: no signature by key ${key.keyID.slice(0, 8)}`,
+        {
+          hint: 'the layout was not signed by this key: check that -k names the project owner key',
+        }
+      );
+    }
+    if (status === 'invalid') {
+      throw new SignatureVerificationError(
+        `${source}: the signature by key ${key.keyID.slice(0, 8)} is invalid`,
+        {
+          hint: 'the layout was changed after signing (or the signature was forged): do not trust it',
+        }
+      );
+    }
+  }
+}
+
+// --- 2. expiry (spec §5.2 step 2) -------------------------------------------------------------------
+function verifyExpiry(layout: Layout, now: Date, source: string): void {
+  const expires = parseExpires(layout.expires);
+  // Expired at the stated second already (python HEAD; 1.3.1 used `<`): see docs/DIFFERENCES.md.
+  if (!expires || expires.getTime() <= now.getTime()) {
+    throw new LayoutExpiredError(`${source}: the layout expired at ${layout.expires}`, {
+      hint: 'the owner must renew it (intoto layout set-expires) and sign it again',
+    });
+  }
+}
+
+// --- 3. parameter substitution (REFERENCE §7) --------------------------------------------------------
+function substituteLayout(layout: Layout, params: Record<string, string>): void {
+  checkParams(params);
+  const subRules = (rules: string[][], where: string) =>
+    rules.map((r, i) => r.map((s) => substitute(s, params, `${where}[${i}]`)));
+  for (const s of layout.steps) {
+    s.expectedMaterials = subRules(s.expectedMaterials, `step ${s.name} expected_materials`);
+    s.expectedProducts = subRules(s.expectedProducts, `step ${s.name} expected_products`);
+    s.expectedCommand = s.expectedCommand.map((c) =>
+      substitute(c, params, `step ${s.name} expected_command`)
+    );
+  }
+  for (const i of layout.inspect) {
+    i.expectedMaterials = subRules(i.expectedMaterials, `inspection ${i.name} expected_materials`);
+    i.expectedProducts = subRules(i.expectedProducts, `inspection ${i.name} expected_products`);
+    i.run = i.run.map((c) => substitute(c, params, `inspection ${i.name} run`));
+  }
+}
+
+// --- 4. validation before anything runs ------------------------------------------------------------
+interface ValidatedLayout {
+  layout: Layout;
+  keys: Map<string, Key>;
+  rules: Map<string, { materials: ArtifactRule[]; products: ArtifactRule[] }>;
+}
+
+function validateLayout(layout: Layout, ctx: Context): ValidatedLayout {
+  const keys = new Map<string, Key>();
+  for (const [keyid, dict] of Object.entries(layout.keys)) {
+    let key: Key;
+    try {
+      key = Key.fromPublicDict({ ...dict, keyid }, `keys.${keyid.slice(0, 8)}`);
+    } catch (err) {
+      throw new EvidenceError(
+        `layout key ${keyid.slice(0, 8)} is not a usable public key: ${(err as Error).message}`
+      );
+    }
+    if (dict.keyid !== undefined && dict.keyid !== keyid) {
+      throw new EvidenceError(
+        `layout key listed as ${keyid.slice(0, 8)} says its keyid is ${JSON.stringify(dict.keyid).slice(0, 10)}`
+      );
+    }
+    // SECURITY.md D-1: a keyid must be derived from the key it names, or one key could be listed twice.
+    if (keyid !== key.keyIDs.legacy && keyid !== key.keyIDs.new) {
+      throw new EvidenceError(
+        `layout key ${keyid.slice(0, 8)} does not match its key material (its ids are ${key.keyIDs.legacy.slice(0, 8)} / ${key.keyIDs.new.slice(0, 8)})`,
+        {
+          hint: 'the layout lists a key under a forged keyid',
+        }
+      );
+    }
+    keys.set(keyid, key);
+  }
+  const rules = new Map<string, { materials: ArtifactRule[]; products: ArtifactRule[] }>();
+  const parse = (item: Step | Inspection, kind: string, list: string[][]) =>
+    list.map((r, i) => {
+      try {
+        return parseRule(r, `${item.name}.expected_${kind}[${i}]`);
+      } catch (err) {
+        throw new EvidenceError((err as Error).message, { hint: (err as InTotoError).hint });
+      }
+    });
+  for (const item of [...layout.steps, ...layout.inspect]) {
+    rules.set(item.name, {
+      materials: parse(item, 'materials', item.expectedMaterials),
+      products: parse(item, 'products', item.expectedProducts),
+    });
+    for (const [kind, list] of [
+      ['materials', item.expectedMaterials],
+      ['products', item.expectedProducts],
+    ] as const) {
+      const last = list[list.length - 1];
+      if (!last || last[0]?.toUpperCase() !== 'DISALLOW') {
+        warnOrFail(
+          ctx,
+          `${item.name}: expected_${kind} does not end in DISALLOW, so anything its rules do not consume is allowed (implicit ALLOW *)`,
+          'end the rule list with ["DISALLOW", "*"]'
+        );
+      }
+    }
+  }
+  for (const step of layout.steps) {
+    const distinct = new Set<string>();
+    for (const keyid of step.pubkeys) {
+      const key = keys.get(keyid);
+      if (!key)
+        throw new EvidenceError(
+          `step ${step.name}: pubkey ${keyid.slice(0, 8)} is not in the layout's keys`,
+          { hint: 'add the key to the layout (intoto layout add-key)' }
+        );
+      distinct.add(key.fingerprint);
+    }
+    if (step.threshold > distinct.size) {
+      throw new EvidenceError(
+        `step ${step.name}: threshold ${step.threshold} can never be met: only ${distinct.size} distinct key(s) may sign it`
+      );
+    }
+  }
+  for (const insp of layout.inspect) {
+    if (insp.run.length === 0)
+      throw new EvidenceError(`inspection ${insp.name} has an empty run: nothing to execute`, {
+        hint: 'give the inspection a command',
+      });
+  }
+  if (layout.steps.length === 0 && layout.inspect.length === 0 && !ctx.options.allowEmptyLayout) {
+    throw new EvidenceError('the layout has no steps and no inspections: it verifies nothing', {
+      hint: 'pass --allow-empty-layout if that is really intended',
+    });
+  }
+  return { layout, keys, rules };
+}
+
+// --- 5. links: load, check signatures, count thresholds ---------------------------------------------
+interface StepEvidence {
+  /** The link (or a sublayout's summary) used for the rules. */
+  artifacts: ItemArtifacts;
+  link?: Link;
+  sublayout?: VerificationReport;
+  links: LinkReport[];
+  signers: string[];
+}
+
+function readEvidence(path: string, ctx: Context): SignedMetadata | undefined {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return undefined;
+  }
+  if (size > ctx.limits.maxMetadataBytes)
+    throw new LimitError(
+      `${path}: ${size} bytes exceeds the limit of ${ctx.limits.maxMetadataBytes}`
+    );
+  try {
+    return parseMetadata(readFileSync(path), {
+      source: path,
+      maxDepth: ctx.limits.maxJSONDepth,
+      maxSignatures: ctx.limits.maxSignaturesPerEnvelope,
+    });
+  } catch (err) {
+    if (err instanceof FormatError || err instanceof LimitError) {
+      throw new EvidenceError(`${path} is not valid metadata: ${err.message}`, {
+        hint: 'the file is corrupt or hostile: re-record the step',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+function sameArtifacts(a: ArtifactMap, b: ArtifactMap): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && equalHashDicts(a[k], b[k]));
+}
+
+async function verifyStepLinks(
+  step: Step,
+  v: ValidatedLayout,
+  linkDir: string,
+  ctx: Context
+): Promise<StepEvidence> {
+  const links: LinkReport[] = [];
+  const counted: { keyid: string; fingerprint: string; link?: Link; env: SignedMetadata }[] = [];
+  let found = 0;
+  const seenFiles = new Set<string>();
+  for (const keyid of step.pubkeys) {
+    const key = v.keys.get(keyid)!;
+    const file = join(linkDir, `${step.name}.${keyid.slice(0, 8)}.link`);
+    const env = readEvidence(file, ctx);
+    if (!env) {
+      links.push({ file, keyid, status: 'missing' });
+      continue;
+    }
+    if (!seenFiles.has(file)) found++;
+    seenFiles.add(file);
+    const reject = (reason: string) => links.push({ file, keyid, status: 'rejected', reason });
+    const status = env.verifySignature(key);
+    if (status !== 'valid') {
+      reject(
+        status === 'missing'
+          ? `not signed by ${keyid.slice(0, 8)}`
+          : `invalid signature by ${keyid.slice(0, 8)} (changed after signing, or forged)`
+      );
+      continue;
+    }
+    const type = env.payload._type;
+    if (type === 'layout') {
+      counted.push({ keyid, fingerprint: key.fingerprint, env });
+      links.push({ file, keyid, status: 'counted' });
+      continue;
+    }
+    let link: Link;
+    try {
+      link = Link.fromJSON(env.payload, file);
+    } catch (err) {
+      reject(`malformed link: ${(err as Error).message}`);
+      continue;
+    }
+    // SECURITY.md H-5 / GHSA-g9jx: the link must say it is this step's.
+    if (link.name !== step.name) {
+      reject(`its name is ${JSON.stringify(link.name)}, not ${JSON.stringify(step.name)}`);
+      continue;
+    }
+    // SECURITY.md A-1: one file must have one name.
+    const bad = [...checkArtifactMap(link.materials), ...checkArtifactMap(link.products)];
+    if (bad.length) {
+      reject(`non-canonical artifact path ${JSON.stringify(bad[0].path)} (${bad[0].reason})`);
+      continue;
+    }
+    const n = Object.keys(link.materials).length + Object.keys(link.products).length;
+    if (n > ctx.limits.maxArtifactsPerLink) {
+      reject(`${n} artifacts exceed the limit of ${ctx.limits.maxArtifactsPerLink}`);
+      continue;
+    }
+    // SECURITY.md D-1: count keys, not keyids.
+    if (counted.some((c) => c.fingerprint === key.fingerprint)) {
+      reject(`same key as another counted link (one key listed under two keyids counts once)`);
+      continue;
+    }
+    counted.push({ keyid, fingerprint: key.fingerprint, link, env });
+    links.push({ file, keyid, status: 'counted' });
+  }
+
+  const reasons = links.filter((l) => l.status === 'rejected').map((l) => `${l.file}: ${l.reason}`);
+  if (found < step.threshold) {
+    throw new LinkNotFoundError(
+      `step ${step.name} needs ${step.threshold} link(s), found ${found} in ${linkDir}`,
+      {
+        hint: `expected ${step.pubkeys.map((k) => `${step.name}.${k.slice(0, 8)}.link`).join(' or ')}${reasons.length ? `; ${reasons.join('; ')}` : ''}`,
+      }
+    );
+  }
+  if (counted.length < step.threshold) {
+    throw new ThresholdVerificationError(
+      `step ${step.name} needs ${step.threshold} link(s) validly signed by distinct authorised functionaries, found ${counted.length}${reasons.length ? `: ${reasons.join('; ')}` : ''}`,
+      { hint: 'a link was tampered with, signed by the wrong key, or recorded for another step' }
+    );
+  }
+  // REFERENCE §5.8: with a threshold above one, the counted links must agree on what they saw.
+  if (step.threshold > 1) {
+    const first = counted[0].link;
+    for (const c of counted.slice(1)) {
+      if (
+        !first ||
+        !c.link ||
+        !sameArtifacts(first.materials, c.link.materials) ||
+        !sameArtifacts(first.products, c.link.products)
+      ) {
+        throw new ThresholdVerificationError(
+          `step ${step.name}: the links of ${counted[0].keyid.slice(0, 8)} and ${c.keyid.slice(0, 8)} disagree on materials or products`,
+          {
+            hint: 'the functionaries did not build the same thing',
+          }
+        );
+      }
+    }
+  }
+  const chosen = counted[0];
+  const signers = counted.map((c) => c.keyid);
+  // --- 6. sublayouts (spec §4.5) ---
+  if (!chosen.link) {
+    const sublayoutReport = await verifySublayout(step, chosen.keyid, chosen.env, v, linkDir, ctx);
+    return {
+      artifacts: summaryOf(sublayoutReport),
+      sublayout: sublayoutReport.report,
+      links,
+      signers,
+    };
+  }
+  return {
+    artifacts: { materials: chosen.link.materials, products: chosen.link.products },
+    link: chosen.link,
+    links,
+    signers,
+  };
+}
+
+interface SublayoutResult {
+  report: VerificationReport;
+  summary: ItemArtifacts;
+}
+
+function summaryOf(r: SublayoutResult): ItemArtifacts {
+  return r.summary;
+}
+
+async function verifySublayout(
+  step: Step,
+  keyid: string,
+  env: SignedMetadata,
+  v: ValidatedLayout,
+  linkDir: string,
+  ctx: Context
+): Promise<SublayoutResult> {
+  const dir = join(linkDir, `${step.name}.${keyid.slice(0, 8)}`);
+  const sub = await verifyInternal(env, {
+    ...ctx.options,
+    layoutKeys: [v.keys.get(keyid)!],
+    linkDir: dir,
+    params: undefined,
+    layoutPath: `sublayout ${step.name} (${dir})`,
+    isSublayout: true,
+  });
+  if (!sub.report.ok) {
+    const f = sub.report.failure!;
+    throw new VerificationError(`sublayout of step ${step.name}: ${f.message}`, { hint: f.hint });
+  }
+  return sub;
+}
+
+// --- 8–11. rules and inspections ---------------------------------------------------------------------
+function ruleFailure(
+  item: string,
+  kind: 'materials' | 'products',
+  result: Extract<RuleResult, { ok: false }>,
+  own: ItemArtifacts
+): RuleVerificationError {
+  const f = result.failure;
+  const rule = formatRule(f.rule);
+  const artifacts: FailedArtifact[] = f.artifacts.map((path) => {
+    const miss = f.explanations[path];
+    const here = Object.prototype.hasOwnProperty.call(own[kind], path)
+      ? own[kind][path]
+      : undefined;
+    if (!miss) return { path, here };
+    const explanation =
+      miss.reason === 'no-link'
+        ? `${formatRule(miss.rule)} found no link for ${miss.step}`
+        : miss.reason === 'missing'
+          ? `not among the ${miss.destinationType} of ${miss.step} (${formatRule(miss.rule)})`
+          : `differs from ${miss.destinationPath} in the ${miss.destinationType} of ${miss.step} (${formatRule(miss.rule)})`;
+    return { path, here, there: miss.there, explanation, match: miss };
+  });
+  const what =
+    f.reason === 'require'
+      ? `'${rule}' did not find ${f.artifacts[0]}`
+      : `'${rule}' matched ${f.artifacts.length} artifact(s): ${f.artifacts.slice(0, 5).join(', ')}${f.artifacts.length > 5 ? ', …' : ''}`;
+  const err = new RuleVerificationError(`${item} ${kind}: ${what}`, {
+    hint: artifacts.some((a) => a.explanation)
+      ? 'an artifact changed between steps: find who modified it'
+      : f.reason === 'require'
+        ? 'the required artifact is missing or was consumed by an earlier rule'
+        : 'an artifact appeared that no rule allows: find out where it came from',
+  });
+  (err as RuleVerificationError & { details?: unknown }).details = {
+    step: item,
+    kind,
+    rule: f.rule,
+    artifacts,
+  };
+  return err;
+}
+
+function checkRules(
+  item: string,
+  rules: { materials: ArtifactRule[]; products: ArtifactRule[] },
+  own: ItemArtifacts,
+  links: Map<string, ItemArtifacts>,
+  report: StepReport,
+  ctx: Context
+): void {
+  for (const kind of ['materials', 'products'] as const) {
+    const result = applyRules({
+      kind,
+      rules: rules[kind],
+      materials: own.materials,
+      products: own.products,
+      links,
+    });
+    report[kind] = { rules: rules[kind].length, trace: result.trace };
+    if (!result.ok) throw ruleFailure(item, kind, result, own);
+    for (const t of result.trace) {
+      if (t.rule[0] === 'MATCH' && t.selected === 0 && Object.keys(own[kind]).length > 0) {
+        warnOrFail(
+          ctx,
+          `${item}: '${formatRule(t.rule)}' selected nothing in its ${kind}`,
+          'check the pattern and the step name'
+        );
+      }
+    }
+  }
+}
+
+/** The environment an inspection runs with: only what a command needs to be found and to run. */
+function inspectionEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
+  for (const k of ['HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ'])
+    if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
+}
+
+async function runInspection(
+  insp: Inspection,
+  ctx: Context
+): Promise<{ link: Link; returnValue: number }> {
+  const cwd = ctx.options.cwd ?? process.cwd();
+  const materials = await recordArtifacts(['.'], { basePath: cwd, onWarning: ctx.warn });
+  let result;
+  try {
+    result = await runCommand(insp.run, {
+      cwd,
+      env: inspectionEnv(),
+      timeoutSeconds: ctx.options.inspectionTimeout ?? ctx.limits.inspectionTimeoutSeconds,
+      stdout: ctx.options.inspectionStdout,
+      stderr: ctx.options.inspectionStderr,
+    });
+  } catch (err) {
+    if (err instanceof CommandNotFoundError || err instanceof CommandTimeoutError) {
+      throw new InspectionError(`inspection ${insp.name}: ${err.message}`, { hint: err.hint });
+    }
+    throw err;
+  }
+  const products = await recordArtifacts(['.'], { basePath: cwd, onWarning: ctx.warn });
+  const link = new Link({
+    name: insp.name,
+    materials: materials.artifacts,
+    products: products.artifacts,
+    byproducts: {
+      stdout: result.stdout,
+      stderr: result.stderr,
+      'return-value': result.returnValue,
+    },
+    command: [...insp.run],
+  });
+  // Persisted unsigned as `<name>.link` in the working directory, like the reference.
+  writeFileAtomic(join(cwd, `${insp.name}.link`), new Metablock(link.toJSON()).toFileText());
+  if (result.returnValue !== 0) {
+    throw new InspectionError(
+      `inspection ${insp.name}: ${insp.run.join(' ')} exited ${result.returnValue}`,
+      { hint: 'the inspection found a problem: read its output above' }
+    );
+  }
+  return { link, returnValue: result.returnValue };
+}
+
+// --- the pipeline -------------------------------------------------------------------------------------
+function failureOf(err: VerificationError): FailureReport {
+  const details = (
+    err as VerificationError & {
+      details?: { step: string; kind: string; rule: string[]; artifacts: FailedArtifact[] };
+    }
+  ).details;
+  return { code: err.code, message: err.message, hint: err.hint, ...(details ?? {}) };
+}
+
+type InternalOptions = VerifyOptions & { isSublayout?: boolean };
+
+async function verifyInternal(
+  env: SignedMetadata,
+  options: InternalOptions
+): Promise<SublayoutResult> {
+  const source = options.layoutPath ?? 'layout';
+  const report: VerificationReport = {
+    ok: false,
+    layout: { path: options.layoutPath, keyids: options.layoutKeys.map((k) => k.keyID) },
+    steps: [],
+    inspections: [],
+    warnings: [],
+  };
+  const limits = resolveLimits({
+    ...options.limits,
+    ...(options.inspectionTimeout !== undefined
+      ? { inspectionTimeoutSeconds: options.inspectionTimeout }
+      : {}),
+  });
+  const ctx: Context = {
+    options,
+    limits,
+    report,
+    warn: (m) => {
+      report.warnings.push(m);
+      options.onWarning?.(m);
+    },
+    deadline:
+      limits.verifyTimeoutSeconds > 0 ? Date.now() + limits.verifyTimeoutSeconds * 1000 : Infinity,
+  };
+  const summary: ItemArtifacts = { materials: {}, products: {} };
+  try {
+    verifyLayoutSignatures(env, options.layoutKeys, source);
+    if (env.payload._type !== 'layout')
+      throw new EvidenceError(
+        `${source} is not a layout (its _type is ${JSON.stringify(env.payload._type)})`
+      );
+    let layout: Layout;
+    try {
+      layout = Layout.fromJSON(env.payload, 'signed');
+    } catch (err) {
+      throw new EvidenceError(`${source}: ${(err as Error).message}`, {
+        hint: (err as InTotoError).hint,
+      });
+    }
+    report.layout.expires = layout.expires;
+    verifyExpiry(layout, options.now ?? new Date(), source);
+    if (options.params !== undefined) substituteLayout(layout, options.params);
+    const v = validateLayout(layout, ctx);
+    if (options.isSublayout && layout.inspect.length > 0 && !options.allowSublayoutInspections) {
+      throw new VerificationError(
+        `the sublayout has ${layout.inspect.length} inspection(s), which would run commands chosen by a functionary on this machine`,
+        {
+          hint: 'pass --allow-sublayout-inspections only if you trust that functionary',
+        }
+      );
+    }
+    const linkDir = options.linkDir ?? '.';
+    const evidence = new Map<string, StepEvidence>();
+    const stepLinks = new Map<string, ItemArtifacts>();
+    for (const step of layout.steps) {
+      const r: StepReport = { name: step.name, type: 'step', ok: false, threshold: step.threshold };
+      report.steps.push(r);
+      const e = await verifyStepLinks(step, v, linkDir, ctx);
+      r.links = e.links;
+      r.signers = e.signers;
+      r.sublayout = e.sublayout;
+      evidence.set(step.name, e);
+      stepLinks.set(step.name, e.artifacts);
+      if (Date.now() > ctx.deadline)
+        throw new VerificationError(
+          `verification took longer than ${limits.verifyTimeoutSeconds} s`
+        );
+    }
+    // 7. command alignment: a warning (the reference's behaviour), a failure with --strict.
+    for (const step of layout.steps) {
+      const link = evidence.get(step.name)?.link;
+      if (!link) continue;
+      const cmd = link.command.map(String);
+      report.steps.find((s) => s.name === step.name)!.command = cmd;
+      if (
+        step.expectedCommand.length &&
+        JSON.stringify(cmd) !== JSON.stringify(step.expectedCommand)
+      ) {
+        warnOrFail(
+          ctx,
+          `step ${step.name}: ran ${JSON.stringify(cmd)}, the layout expects ${JSON.stringify(step.expectedCommand)}`
+        );
+      }
+    }
+    // 8. step rules, in layout order, against the step links only.
+    for (const step of layout.steps) {
+      const r = report.steps.find((s) => s.name === step.name)!;
+      checkRules(step.name, v.rules.get(step.name)!, stepLinks.get(step.name)!, stepLinks, r, ctx);
+      r.ok = true;
+    }
+    // 9–10. inspections run (all first), then their rules see step links and every inspection.
+    const all = new Map(stepLinks);
+    const inspectionResults: { insp: Inspection; link: Link; r: StepReport }[] = [];
+    for (const insp of layout.inspect) {
+      const r: StepReport = { name: insp.name, type: 'inspection', ok: false, command: insp.run };
+      report.inspections.push(r);
+      const { link, returnValue } = await runInspection(insp, ctx);
+      r.return_value = returnValue;
+      all.set(insp.name, { materials: link.materials, products: link.products });
+      inspectionResults.push({ insp, link, r });
+    }
+    for (const { insp, link, r } of inspectionResults) {
+      checkRules(
+        insp.name,
+        v.rules.get(insp.name)!,
+        { materials: link.materials, products: link.products },
+        all,
+        r,
+        ctx
+      );
+      r.ok = true;
+    }
+    if (layout.steps.length) {
+      summary.materials = stepLinks.get(layout.steps[0].name)!.materials;
+      summary.products = stepLinks.get(layout.steps[layout.steps.length - 1].name)!.products;
+    }
+    report.ok = true;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    if (!(err instanceof VerificationError)) {
+      if (err instanceof InTotoError) {
+        report.failure = { code: err.code, message: err.message, hint: err.hint };
+        return { report, summary };
+      }
+      throw err;
+    }
+    report.failure = failureOf(err);
+  }
+  return { report, summary };
+}
+
+/**
+ * Verifies a supply chain against a signed layout. Returns a report (`ok` and, when not, `failure`);
+ * throws only for the caller's own mistakes (UsageError).
+ */
+export async function verifyLayout(
+  layout: SignedMetadata,
+  options: VerifyOptions
+): Promise<VerificationReport> {
+  return (await verifyInternal(layout, options)).report;
+}
