@@ -52,6 +52,8 @@ export interface SignedMetadata {
   verifySignature(key: Key): SignatureStatus;
   /** Adds a signature (replacing all existing ones unless `append`). */
   sign(signer: Signer, options?: { append?: boolean }): Promise<void>;
+  /** The envelope as a JSON object. */
+  toJSON(): JSONObject;
   /** The file text, written the way the reference writes it. */
   toFileText(): string;
 }

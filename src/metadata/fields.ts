@@ -55,9 +55,28 @@ export function artifactsAt(value: unknown, path: string): Record<string, Record
   return obj as Record<string, Record<string, string>>;
 }
 
-/** Keys not in `known`, kept so `toJSON` round-trips (and signatures over them still verify). */
-export function unrecognized(obj: JSONObject, known: readonly string[]): JSONObject {
+/**
+ * Keys not in `known`, kept so `toJSON` round-trips (and signatures over them still verify). A key
+ * that differs from a known one only in case (`Run` beside `run`) is rejected: in-toto-golang matches
+ * field names case-insensitively, so the same signed bytes would mean different things to different
+ * verifiers (SECURITY.md A-9, X41 TOTO-PT-23-107).
+ */
+export function unrecognized(
+  obj: JSONObject,
+  known: readonly string[],
+  path = 'signed'
+): JSONObject {
   const rest: JSONObject = {};
-  for (const k of Object.keys(obj)) if (!known.includes(k)) rest[k] = obj[k];
+  for (const k of Object.keys(obj)) {
+    if (known.includes(k)) continue;
+    const twin = known.find((n) => n.toLowerCase() === k.toLowerCase());
+    if (twin !== undefined) {
+      throw new FormatError(
+        `${path}: field ${JSON.stringify(k)} differs from ${JSON.stringify(twin)} only in case; implementations disagree on which one counts`,
+        { path: `${path}.${k}` }
+      );
+    }
+    rest[k] = obj[k];
+  }
   return rest;
 }

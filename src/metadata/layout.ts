@@ -142,7 +142,7 @@ export class Step {
             : stringListAt(obj.expected_command, `${path}.expected_command`),
         threshold,
       },
-      unrecognized(obj, STEP_KNOWN)
+      unrecognized(obj, STEP_KNOWN, path)
     );
   }
 
@@ -197,7 +197,7 @@ export class Inspection {
         expectedProducts: rulesAt(obj.expected_products, `${path}.expected_products`, validateRule),
         run: obj.run === undefined ? [] : stringListAt(obj.run, `${path}.run`),
       },
-      unrecognized(obj, INSPECTION_KNOWN)
+      unrecognized(obj, INSPECTION_KNOWN, path)
     );
   }
 
@@ -278,7 +278,7 @@ export class Layout {
     const readme = obj.readme === undefined ? '' : stringAt(obj.readme, `${path}.readme`);
     return new Layout(
       { steps, inspect, keys: keys as Record<string, JSONObject>, expires, readme },
-      unrecognized(obj, LAYOUT_KNOWN)
+      unrecognized(obj, LAYOUT_KNOWN, path)
     );
   }
 

@@ -64,7 +64,7 @@ export class Link {
         environment:
           obj.environment === undefined ? {} : objectAt(obj.environment, `${path}.environment`),
       },
-      unrecognized(obj, KNOWN)
+      unrecognized(obj, KNOWN, path)
     );
   }
 
