@@ -20,8 +20,10 @@ const CHUNK = 1 << 20;
 
 /**
  * Hashes one open file. Shared verbatim with the worker script (see WORKER_SOURCE), so the two paths
- * cannot drift apart. Line-ending normalisation turns `\r\n` and lone `\r` into `\n` and is safe
- * across chunk boundaries (a `\r` ending one chunk is held until the next byte is seen).
+ * cannot drift apart. A short read means end of file, so a small file costs one fstat and one read.
+ * The size seen by fstat before reading must equal the bytes read, or the file changed while it was
+ * being hashed. Line-ending normalisation turns `\r\n` and lone `\r` into `\n` and is safe across
+ * chunk boundaries (a `\r` ending one chunk is held until the next byte is seen).
  */
 function hashOpenFile(
   fs: { readSync: typeof readSync; fstatSync: typeof fstatSync },
@@ -31,12 +33,14 @@ function hashOpenFile(
   normalize: boolean,
   buffer: Buffer
 ): { digests: Record<string, string>; changed: boolean } {
-  const before = fs.fstatSync(fd);
+  const size = fs.fstatSync(fd).size;
   const hashes = algorithms.map((a) => crypto.createHash(a));
   let pendingCR = false;
+  let total = 0;
   for (;;) {
     const n = fs.readSync(fd, buffer, 0, buffer.length, null);
     if (n === 0) break;
+    total += n;
     let chunk = buffer.subarray(0, n);
     if (normalize) {
       const out = Buffer.allocUnsafe(n + 1);
@@ -59,12 +63,12 @@ function hashOpenFile(
       chunk = out.subarray(0, o);
     }
     for (const h of hashes) h.update(chunk);
+    if (n < buffer.length) break;
   }
   if (pendingCR) for (const h of hashes) h.update(Buffer.from([10]));
-  const after = fs.fstatSync(fd);
   const digests: Record<string, string> = {};
   algorithms.forEach((a, i) => (digests[a] = hashes[i].digest('hex')));
-  return { digests, changed: before.size !== after.size || before.mtimeMs !== after.mtimeMs };
+  return { digests, changed: total !== size };
 }
 
 type JobResult = { digests: HashDict; changed: boolean } | { error: string; code: string };
@@ -115,7 +119,7 @@ export interface HashOptions {
   normalizeLineEndings?: boolean;
   /** Worker threads (default: available parallelism). 0 hashes in this thread. */
   concurrency?: number;
-  onProgress?: (filesDone: number, bytesDone: number) => void;
+  onProgress?: (filesDone: number, filesFound: number) => void;
 }
 
 export function checkAlgorithms(algorithms: readonly string[]): void {
@@ -160,88 +164,118 @@ export function hashFileSync(
   );
 }
 
+const BATCH = 128;
+
 /**
- * Hashes many files, in the given order; `sizes` (bytes, from the walk) balance the batches.
- * Few or small files are hashed in this thread: starting workers costs more than it saves there.
- * @throws RecordError for a file that cannot be read or that changed while hashed.
+ * Hashes files as they are found: `add` queues a path (the walk calls it), batches go to worker
+ * threads while the walk goes on, `finish` waits for all. Until a first full batch exists no worker
+ * is started, so a small recording is hashed in this thread without the cost of starting workers.
+ * Results keep the order of `add`.
  */
+export class HashPool {
+  readonly #algorithms: readonly string[];
+  readonly #normalize: boolean;
+  readonly #threads: number;
+  readonly #onProgress: HashOptions['onProgress'];
+  readonly #paths: string[] = [];
+  readonly #results: (JobResult | undefined)[] = [];
+  #workers: Worker[] = [];
+  #pending: Promise<void>[] = [];
+  readonly #callbacks = new Map<number, (results: JobResult[]) => void>();
+  #next = 0;
+  #sent = 0;
+  #done = 0;
+  #failure: Error | undefined;
+
+  constructor(options: HashOptions = {}) {
+    this.#algorithms = options.algorithms ?? ['sha256'];
+    checkAlgorithms(this.#algorithms);
+    this.#normalize = options.normalizeLineEndings ?? false;
+    this.#threads = options.concurrency ?? Math.max(1, availableParallelism());
+    this.#onProgress = options.onProgress;
+  }
+
+  get size(): number {
+    return this.#paths.length;
+  }
+
+  add(path: string): number {
+    this.#paths.push(path);
+    if (this.#threads > 0 && this.#paths.length - this.#sent >= BATCH)
+      this.#send(this.#paths.length);
+    return this.#paths.length - 1;
+  }
+
+  #send(end: number): void {
+    if (this.#workers.length === 0) {
+      this.#workers = Array.from({ length: this.#threads }, () => {
+        const w = new Worker(WORKER_SOURCE, { eval: true });
+        w.on('message', (msg: { id: number; results: JobResult[] }) =>
+          this.#callbacks.get(msg.id)?.(msg.results)
+        );
+        w.on('error', (err) => {
+          this.#failure ??= err;
+          for (const cb of this.#callbacks.values()) cb([]);
+        });
+        return w;
+      });
+    }
+    const start = this.#sent;
+    this.#sent = end;
+    const worker = this.#workers[this.#next++ % this.#workers.length];
+    const id = start;
+    this.#pending.push(
+      new Promise<void>((resolve) => {
+        this.#callbacks.set(id, (results) => {
+          this.#callbacks.delete(id);
+          results.forEach((r, k) => (this.#results[start + k] = r));
+          this.#done += results.length;
+          this.#onProgress?.(this.#done, this.#paths.length);
+          resolve();
+        });
+      })
+    );
+    worker.postMessage({
+      id,
+      paths: this.#paths.slice(start, end),
+      algorithms: this.#algorithms,
+      normalize: this.#normalize,
+    });
+  }
+
+  /** Waits for every queued file. @throws RecordError for a file unreadable or changed while hashed. */
+  async finish(): Promise<HashDict[]> {
+    try {
+      if (this.#workers.length === 0) {
+        const buffer = Buffer.allocUnsafe(CHUNK);
+        for (let i = this.#sent; i < this.#paths.length; i++) {
+          this.#results[i] = hashPathSync(
+            this.#paths[i],
+            this.#algorithms,
+            this.#normalize,
+            buffer
+          );
+          this.#onProgress?.(++this.#done, this.#paths.length);
+        }
+      } else if (this.#sent < this.#paths.length) {
+        this.#send(this.#paths.length);
+      }
+      await Promise.all(this.#pending);
+      if (this.#failure) throw this.#failure;
+      return this.#paths.map((p, i) => toDigests(p, this.#results[i]!));
+    } finally {
+      await Promise.all(this.#workers.map((w) => w.terminate()));
+      this.#workers = [];
+    }
+  }
+}
+
+/** Hashes many files, in order. @throws RecordError */
 export async function hashFiles(
   paths: readonly string[],
-  sizes: readonly number[],
   options: HashOptions = {}
 ): Promise<HashDict[]> {
-  const algorithms = options.algorithms ?? ['sha256'];
-  checkAlgorithms(algorithms);
-  const normalize = options.normalizeLineEndings ?? false;
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const threads = options.concurrency ?? Math.max(1, availableParallelism());
-  const results: HashDict[] = new Array<HashDict>(paths.length);
-  let filesDone = 0;
-  let bytesDone = 0;
-
-  if (threads === 0 || paths.length < 64 || total < 4 * CHUNK) {
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    paths.forEach((p, i) => {
-      results[i] = toDigests(p, hashPathSync(p, algorithms, normalize, buffer));
-      options.onProgress?.(++filesDone, (bytesDone += sizes[i] ?? 0));
-    });
-    return results;
-  }
-
-  // Batches of ~4 MiB or 256 files keep messages few and both workers busy to the end.
-  const batches: { start: number; end: number; bytes: number }[] = [];
-  for (let i = 0; i < paths.length;) {
-    let bytes = 0;
-    let j = i;
-    while (j < paths.length && j - i < 256 && (bytes < 4 * CHUNK || j === i))
-      bytes += sizes[j++] ?? 0;
-    batches.push({ start: i, end: j, bytes });
-    i = j;
-  }
-  const workers = Array.from(
-    { length: Math.min(threads, batches.length) },
-    () => new Worker(WORKER_SOURCE, { eval: true })
-  );
-  let next = 0;
-  try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            let current = -1;
-            const send = (): void => {
-              if (next >= batches.length) return resolve();
-              current = next++;
-              const b = batches[current];
-              worker.postMessage({
-                id: current,
-                paths: paths.slice(b.start, b.end),
-                algorithms,
-                normalize,
-              });
-            };
-            worker.on('message', (msg: { id: number; results: JobResult[] }) => {
-              const b = batches[msg.id];
-              try {
-                msg.results.forEach(
-                  (r, k) => (results[b.start + k] = toDigests(paths[b.start + k], r))
-                );
-              } catch (err) {
-                reject(err instanceof Error ? err : new Error(String(err)));
-                return;
-              }
-              filesDone += b.end - b.start;
-              bytesDone += b.bytes;
-              options.onProgress?.(filesDone, bytesDone);
-              send();
-            });
-            worker.on('error', reject);
-            send();
-          })
-      )
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  return results;
+  const pool = new HashPool(options);
+  for (const p of paths) pool.add(p);
+  return pool.finish();
 }

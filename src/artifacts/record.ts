@@ -10,8 +10,8 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { compareCodePoints } from '../encoding/index.js';
 import { RecordError } from '../errors.js';
 import { ExcludeFilter } from './gitwildmatch.js';
-import { checkAlgorithms, hashFiles, type HashDict } from './hash.js';
-import { joinPath, normpath } from './paths.js';
+import { checkAlgorithms, HashPool, type HashDict } from './hash.js';
+import { normpath } from './paths.js';
 
 export type ArtifactMap = Record<string, HashDict>;
 
@@ -38,12 +38,8 @@ export interface RecordOptions {
   /** Follow symlinks whose target lies outside the base directory (default false). */
   allowOutsideSymlinks?: boolean;
   onWarning?: (message: string) => void;
-  onProgress?: (
-    filesDone: number,
-    filesTotal: number,
-    bytesDone: number,
-    bytesTotal: number
-  ) => void;
+  /** Files hashed so far and files found so far (the walk and the hashing overlap). */
+  onProgress?: (filesDone: number, filesFound: number) => void;
   /** Hashing threads (default: available parallelism; 0 = this thread only). */
   concurrency?: number;
 }
@@ -64,7 +60,8 @@ interface Walk {
   options: RecordOptions;
   warnings: string[];
   excluded: number;
-  files: { key: string; fsPath: string; size: number }[];
+  files: { key: string; index: number }[];
+  pool: HashPool;
   keys: Map<string, string>;
 }
 
@@ -115,9 +112,9 @@ function followLink(w: Walk, path: string): Stats | undefined {
   return statSync(abs);
 }
 
-function addFile(w: Walk, path: string, size: number): void {
+function addFile(w: Walk, path: string): void {
   // The reference rewrites "\" to "/"; on POSIX that can merge two different files (SECURITY A-10).
-  let key = path.replace(/\\/g, '/');
+  let key = path.includes('\\') ? path.replace(/\\/g, '/') : path;
   const prefixes = w.options.lstripPaths;
   if (prefixes?.length) {
     const prefix = prefixes.find((p) => key.startsWith(p));
@@ -138,7 +135,7 @@ function addFile(w: Walk, path: string, size: number): void {
       }
     );
   }
-  if (!w.keys.has(key)) w.files.push({ key, fsPath: fsPath(w, path), size });
+  if (!w.keys.has(key)) w.files.push({ key, index: w.pool.add(fsPath(w, path)) });
   w.keys.set(key, path);
 }
 
@@ -154,9 +151,11 @@ function walkDir(w: Walk, root: string, ancestors: Set<string>): void {
   }
   const dirs: string[] = [];
   const files: string[] = [];
-  const fileSize = new Map<string, number>();
+  // `root` is already normalised and a directory entry is a plain name, so joining is enough
+  // (what normpath(join(root, name)) gives).
+  const prefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
   for (const e of entries) {
-    const p = normpath(joinPath(root, e.name));
+    const p = prefix + e.name;
     if (e.isDirectory()) {
       dirs.push(p);
     } else if (e.isFile()) {
@@ -173,14 +172,12 @@ function walkDir(w: Walk, root: string, ancestors: Set<string>): void {
         dirs.push(p);
       } else if (st.isFile()) {
         files.push(p);
-        fileSize.set(p, st.size);
       } else warn(w, `${p}: symlink to a special file (FIFO, socket or device), skipped`);
     } else if (!w.filter.matches(p)) {
       warn(w, `${p}: not a regular file (FIFO, socket or device), skipped`);
     }
   }
-  for (const f of applyExcludes(w, files))
-    addFile(w, f, fileSize.get(f) ?? lstatSync(fsPath(w, f)).size);
+  for (const f of applyExcludes(w, files)) addFile(w, f);
   for (const d of applyExcludes(w, dirs)) {
     const st = statSync(fsPath(w, d));
     const id = `${st.dev}:${st.ino}`;
@@ -234,7 +231,14 @@ export async function recordArtifacts(
       }
     }
   }
+  const pool = new HashPool({
+    algorithms,
+    normalizeLineEndings: options.normalizeLineEndings,
+    concurrency: options.concurrency,
+    onProgress: options.onProgress,
+  });
   const w: Walk = {
+    pool,
     base,
     baseReal,
     filter: new ExcludeFilter(excludePatterns),
@@ -254,28 +258,16 @@ export async function recordArtifacts(
     }
     const st = lst.isSymbolicLink() ? followLink(w, artifact) : lst;
     if (!st) continue;
-    if (st.isFile()) addFile(w, artifact, st.size);
+    if (st.isFile()) addFile(w, artifact);
     else if (st.isDirectory()) {
       const ancestors = new Set([`${st.dev}:${st.ino}`]);
       walkDir(w, artifact, ancestors);
     } else warn(w, `${artifact}: not a regular file or directory, skipped`);
   }
 
-  const sizes = w.files.map((f) => f.size);
-  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
-  const digests = await hashFiles(
-    w.files.map((f) => f.fsPath),
-    sizes,
-    {
-      algorithms,
-      normalizeLineEndings: options.normalizeLineEndings,
-      concurrency: options.concurrency,
-      onProgress:
-        options.onProgress &&
-        ((done, bytes) => options.onProgress?.(done, w.files.length, bytes, bytesTotal)),
-    }
-  );
-  w.files.forEach((f, i) => (result.artifacts[f.key] = digests[i]!));
+  // The walk is done; hashing has been running on the workers meanwhile.
+  const digests = await pool.finish();
+  for (const f of w.files) result.artifacts[f.key] = digests[f.index]!;
   result.excludedCount = w.excluded;
   return result;
 }

@@ -35,23 +35,20 @@ export { collect };
 
 /** A progress line on stderr, only on a terminal and only once recording has taken over a second. */
 export function progressReporter(label: string): {
-  onProgress: (done: number, total: number, bytes: number, bytesTotal: number) => void;
+  onProgress: (done: number, found: number) => void;
   end: () => void;
 } {
   const start = Date.now();
   let shown = false;
   let last = 0;
   return {
-    onProgress: (done, total, bytes, bytesTotal) => {
+    onProgress: (done, found) => {
       if (!process.stderr.isTTY) return;
       const now = Date.now();
       if (now - start < 1000 || now - last < 100) return;
       last = now;
       shown = true;
-      const pct = bytesTotal ? Math.floor((100 * bytes) / bytesTotal) : 100;
-      process.stderr.write(
-        `\r${label}: ${done}/${total} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (${pct}%)   `
-      );
+      process.stderr.write(`\r${label}: ${done}/${found} files   `);
     },
     end: () => {
       if (shown) process.stderr.write('\r\u001b[K');

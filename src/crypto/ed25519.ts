@@ -1,13 +1,22 @@
 /**
  * Ed25519 through @noble/ed25519 (audited, dependency-free; the project's chosen implementation).
- * noble needs a synchronous SHA-512: wired once here, from @noble/hashes (noble's README).
  * Verification uses `zip215: false` — RFC 8032's strict rules, as libsodium (PyNaCl, the reference's
  * backend) applies them, so a signature one accepts the other accepts too.
  */
+import { createHash } from 'node:crypto';
 import * as ed from '@noble/ed25519';
-import { sha512 } from '@noble/hashes/sha2.js';
 
-ed.hashes.sha512 = sha512;
+// noble needs a synchronous SHA-512. Ed25519 hashes the whole message twice when signing, and links
+// can be megabytes: OpenSSL's SHA-512 (node:crypto) signs a 2 MB link in ~10 ms where the pure-JS
+// @noble/hashes one takes ~150 ms here, so the curve arithmetic stays noble's and the hash is OpenSSL's.
+ed.hashes.sha512 = (message) => {
+  const digest = createHash('sha512').update(message).digest();
+  return new Uint8Array(
+    digest.buffer,
+    digest.byteOffset,
+    digest.byteLength
+  );
+};
 
 export function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {
   return ed.getPublicKey(seed);

@@ -27,7 +27,12 @@ const SHORT: Record<string, string> = {
   '\t': '\\t',
 };
 
+const NEEDS_ASCII = /["\\\u0000-\u001f\u007f-\uffff]/;
+const NEEDS = /["\\\u0000-\u001f]/;
+
 function quote(s: string, ensureAscii: boolean): string {
+  // Most strings (paths, hex digests) need no escaping: skip the replace for them.
+  if (!(ensureAscii ? NEEDS_ASCII : NEEDS).test(s)) return `"${s}"`;
   const re = ensureAscii ? /["\\\u0000-\u001f\u007f-\uffff]/g : /["\\\u0000-\u001f]/g;
   return `"${s.replace(re, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }

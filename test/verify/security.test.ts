@@ -279,9 +279,7 @@ describe('D. thresholds, keyids, DSSE', () => {
   it('D-1: one key listed under two keyids (legacy and new) counts once', async () => {
     const layout = layoutBody([{ name: 'build', keys: [alice], threshold: 1 }]);
     const newID = alice.pub.keyIDs.new;
-    (layout.keys)[newID] = alice.pub
-      .withKeyIDFormat('new')
-      .toPublicDict();
+    layout.keys[newID] = alice.pub.withKeyIDFormat('new').toPublicDict();
     (layout.steps[0] as { pubkeys: string[]; threshold: number }).pubkeys.push(newID);
     (layout.steps[0] as { threshold: number }).threshold = 2;
     const link = await signed(linkBody('build'), [alice]);
@@ -296,7 +294,7 @@ describe('D. thresholds, keyids, DSSE', () => {
   it('D-1: a key listed under a forged keyid is rejected', async () => {
     const layout = layoutBody([{ name: 'build', keys: [alice] }]);
     const forged = 'f'.repeat(64);
-    (layout.keys)[forged] = {
+    layout.keys[forged] = {
       ...alice.pub.toPublicDict(),
       keyid: forged,
     };
