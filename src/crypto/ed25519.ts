@@ -11,11 +11,7 @@ import * as ed from '@noble/ed25519';
 // @noble/hashes one takes ~150 ms here, so the curve arithmetic stays noble's and the hash is OpenSSL's.
 ed.hashes.sha512 = (message) => {
   const digest = createHash('sha512').update(message).digest();
-  return new Uint8Array(
-    digest.buffer,
-    digest.byteOffset,
-    digest.byteLength
-  );
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 };
 
 export function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {

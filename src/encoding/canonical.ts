@@ -31,88 +31,80 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 const NEEDS_ESCAPE = /["\\]/;
+const SURROGATE = /[\ud800-\udfff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-function encodeString(s: string, path: string): string {
-  if (LONE_SURROGATE.test(s))
-    throw new FormatError(`cannot encode a lone surrogate as UTF-8 at ${path || 'the top level'}`, {
-      path,
-    });
+/** Keys and indices from the top to the value being encoded, turned into a path only for messages. */
+type Segs = (string | number)[];
+const pathOf = (segs: Segs): string =>
+  segs.reduce<string>((p, s) => (typeof s === 'number' ? `${p}[${s}]` : p ? `${p}.${s}` : s), '') ||
+  'the top level';
+
+function fail(message: string, segs: Segs): never {
+  const path = pathOf(segs);
+  throw new FormatError(`${message} at ${path}`, { path });
+}
+
+function encodeString(s: string, segs: Segs): string {
+  if (SURROGATE.test(s) && LONE_SURROGATE.test(s))
+    fail('cannot encode a lone surrogate as UTF-8', segs);
   return NEEDS_ESCAPE.test(s) ? `"${s.replace(/["\\]/g, '\\$&')}"` : `"${s}"`;
 }
 
-function encode(value: unknown, path: string, out: string[]): void {
+/** Sorts keys by code point: the default sort agrees unless a key has a surrogate (U+10000 and up). */
+function sortKeys(keys: string[]): string[] {
+  for (const k of keys) if (SURROGATE.test(k)) return keys.sort(compareCodePoints);
+  return keys.sort();
+}
+
+// Built by string concatenation (V8 ropes): about twice as fast as pushing parts and joining, which
+// matters for links with 100k artifacts.
+function encode(value: unknown, segs: Segs): string {
   switch (typeof value) {
     case 'string':
-      out.push(encodeString(value, path));
-      return;
+      return encodeString(value, segs);
     case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'bigint':
-      out.push(value.toString());
-      return;
+      return value.toString();
     case 'number':
-      if (!Number.isInteger(value)) {
-        throw new FormatError(
-          `canonical JSON allows integers only, got ${value} at ${path || 'the top level'}`,
-          { path }
-        );
-      }
-      if (!Number.isSafeInteger(value)) {
-        throw new FormatError(
-          `integer ${value} at ${path || 'the top level'} is not exact (use a bigint)`,
-          { path }
-        );
-      }
-      out.push(Object.is(value, -0) ? '0' : String(value));
-      return;
+      if (!Number.isInteger(value)) fail(`canonical JSON allows integers only, got ${value}`, segs);
+      if (!Number.isSafeInteger(value)) fail(`integer ${value} is not exact (use a bigint)`, segs);
+      return Object.is(value, -0) ? '0' : String(value);
     case 'object': {
-      if (value === null) {
-        out.push('null');
-        return;
-      }
-      if (value instanceof JSONFloat) {
-        throw new FormatError(
-          `canonical JSON allows integers only, got ${value.source} at ${path || 'the top level'}`,
-          { path }
-        );
-      }
+      if (value === null) return 'null';
+      if (value instanceof JSONFloat)
+        fail(`canonical JSON allows integers only, got ${value.source}`, segs);
       if (Array.isArray(value)) {
-        out.push('[');
+        let out = '[';
         for (let i = 0; i < value.length; i++) {
-          if (i > 0) out.push(',');
-          encode(value[i], `${path}[${i}]`, out);
+          if (i > 0) out += ',';
+          segs.push(i);
+          out += encode(value[i], segs);
+          segs.pop();
         }
-        out.push(']');
-        return;
+        return `${out}]`;
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort(compareCodePoints);
-      out.push('{');
+      const keys = sortKeys(Object.keys(obj));
+      let out = '{';
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
-        if (i > 0) out.push(',');
-        const childPath = path ? `${path}.${k}` : k;
-        out.push(encodeString(k, childPath), ':');
-        encode(obj[k], childPath, out);
+        if (i > 0) out += ',';
+        segs.push(k);
+        out += `${encodeString(k, segs)}:${encode(obj[k], segs)}`;
+        segs.pop();
       }
-      out.push('}');
-      return;
+      return `${out}}`;
     }
     default:
-      throw new FormatError(
-        `cannot encode a value of type ${typeof value} in canonical JSON at ${path || 'the top level'}`,
-        { path }
-      );
+      fail(`cannot encode a value of type ${typeof value} in canonical JSON`, segs);
   }
 }
 
 /** The canonical JSON text of `value`. @throws FormatError for floats, lone surrogates, non-JSON types. */
 export function encodeCanonical(value: unknown): string {
-  const out: string[] = [];
-  encode(value, '', out);
-  return out.join('');
+  return encode(value, []);
 }
 
 /** The UTF-8 bytes of the canonical JSON of `value` (what a Metablock signature covers). */

@@ -49,9 +49,18 @@ function pathKey(path: string, key: string): string {
     : `${path}[${JSON.stringify(key)}]`;
 }
 
+/** The JSON path of a stack of keys and indices, built only when a message needs it. */
+function pathOf(segs: readonly (string | number)[]): string {
+  let path = '';
+  for (const s of segs) path = typeof s === 'number' ? `${path}[${s}]` : pathKey(path, s);
+  return path;
+}
+
 class Parser {
   private i = 0;
   private readonly maxDepth: number;
+  /** Keys and indices from the top to the value being read (for messages only). */
+  private readonly segs: (string | number)[] = [];
   constructor(
     private readonly s: string,
     private readonly options: ParseOptions
@@ -61,12 +70,12 @@ class Parser {
 
   parseDocument(): JSONValue {
     if (this.s.charCodeAt(0) === 0xfeff)
-      this.fail('a byte-order mark (BOM) is not allowed before JSON', '');
+      this.fail('a byte-order mark (BOM) is not allowed before JSON');
     this.ws();
-    if (this.i >= this.s.length) this.fail('empty document: expected a JSON value', '');
-    const value = this.value('', 0);
+    if (this.i >= this.s.length) this.fail('empty document: expected a JSON value');
+    const value = this.value(0);
     this.ws();
-    if (this.i < this.s.length) this.fail('unexpected data after the JSON value', '');
+    if (this.i < this.s.length) this.fail('unexpected data after the JSON value');
     return value;
   }
 
@@ -82,7 +91,8 @@ class Parser {
     return `line ${line} column ${this.i - last}`;
   }
 
-  private fail(message: string, path: string): never {
+  private fail(message: string): never {
+    const path = pathOf(this.segs);
     const where = [this.options.source, path || undefined, this.position()]
       .filter(Boolean)
       .join(', ');
@@ -103,41 +113,39 @@ class Parser {
     this.i = i;
   }
 
-  private value(path: string, depth: number): JSONValue {
+  private value(depth: number): JSONValue {
     const c = this.s.charCodeAt(this.i);
     switch (c) {
       case 123 /* { */:
-        return this.object(path, depth + 1);
+        return this.object(depth + 1);
       case 91 /* [ */:
-        return this.array(path, depth + 1);
+        return this.array(depth + 1);
       case 34 /* " */:
-        return this.string(path);
+        return this.string();
       case 116 /* t */:
-        return this.literal('true', true, path);
+        return this.literal('true', true);
       case 102 /* f */:
-        return this.literal('false', false, path);
+        return this.literal('false', false);
       case 110 /* n */:
-        return this.literal('null', null, path);
+        return this.literal('null', null);
       default:
-        if (c === 45 || (c >= 48 && c <= 57)) return this.number(path);
-        if (Number.isNaN(c)) this.fail('unexpected end of input: expected a JSON value', path);
-        this.fail(
-          `unexpected character ${JSON.stringify(this.s[this.i])}: expected a JSON value`,
-          path
-        );
+        if (c === 45 || (c >= 48 && c <= 57)) return this.number();
+        if (Number.isNaN(c)) this.fail('unexpected end of input: expected a JSON value');
+        this.fail(`unexpected character ${JSON.stringify(this.s[this.i])}: expected a JSON value`);
     }
   }
 
-  private literal<T>(word: string, value: T, path: string): T {
+  private literal<T>(word: string, value: T): T {
     if (this.s.startsWith(word, this.i)) {
       this.i += word.length;
       return value;
     }
-    this.fail('invalid literal (NaN, Infinity and bare words are not JSON)', path);
+    this.fail('invalid literal (NaN, Infinity and bare words are not JSON)');
   }
 
-  private enter(depth: number, path: string): void {
+  private enter(depth: number): void {
     if (depth > this.maxDepth) {
+      const path = pathOf(this.segs);
       throw new LimitError(
         `JSON nesting deeper than ${this.maxDepth} levels at ${path || 'the top level'}${this.options.source ? ` in ${this.options.source}` : ''}`,
         {
@@ -147,8 +155,8 @@ class Parser {
     }
   }
 
-  private object(path: string, depth: number): JSONObject {
-    this.enter(depth, path);
+  private object(depth: number): JSONObject {
+    this.enter(depth);
     this.i++; // {
     const obj: JSONObject = {};
     this.ws();
@@ -156,28 +164,33 @@ class Parser {
       this.i++;
       return obj;
     }
+    const segs = this.segs;
     for (;;) {
-      if (this.s.charCodeAt(this.i) !== 34) this.fail('expected a string key', path);
-      const key = this.string(path);
-      const childPath = pathKey(path, key);
+      if (this.s.charCodeAt(this.i) !== 34) this.fail('expected a string key');
+      const key = this.string();
+      segs.push(key);
       if (Object.prototype.hasOwnProperty.call(obj, key)) {
         this.fail(
-          `duplicate key ${JSON.stringify(key)} (duplicate keys are rejected: parsers disagree on which one wins)`,
-          childPath
+          `duplicate key ${JSON.stringify(key)} (duplicate keys are rejected: parsers disagree on which one wins)`
         );
       }
       this.ws();
-      if (this.s.charCodeAt(this.i) !== 58) this.fail('expected ":" after key', childPath);
+      if (this.s.charCodeAt(this.i) !== 58) this.fail('expected ":" after key');
       this.i++;
       this.ws();
-      const v = this.value(childPath, depth);
-      // defineProperty so that a key named "__proto__" is an own property, never a prototype change.
-      Object.defineProperty(obj, key, {
-        value: v,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const v = this.value(depth);
+      if (key === '__proto__') {
+        // An own property, never a prototype change.
+        Object.defineProperty(obj, key, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        obj[key] = v;
+      }
+      segs.pop();
       this.ws();
       const c = this.s.charCodeAt(this.i);
       if (c === 44) {
@@ -189,12 +202,12 @@ class Parser {
         this.i++;
         return obj;
       }
-      this.fail('expected "," or "}" in object', path);
+      this.fail('expected "," or "}" in object');
     }
   }
 
-  private array(path: string, depth: number): JSONValue[] {
-    this.enter(depth, path);
+  private array(depth: number): JSONValue[] {
+    this.enter(depth);
     this.i++; // [
     const arr: JSONValue[] = [];
     this.ws();
@@ -202,8 +215,11 @@ class Parser {
       this.i++;
       return arr;
     }
+    const segs = this.segs;
     for (;;) {
-      arr.push(this.value(`${path}[${arr.length}]`, depth));
+      segs.push(arr.length);
+      arr.push(this.value(depth));
+      segs.pop();
       this.ws();
       const c = this.s.charCodeAt(this.i);
       if (c === 44) {
@@ -215,11 +231,11 @@ class Parser {
         this.i++;
         return arr;
       }
-      this.fail('expected "," or "]" in array', path);
+      this.fail('expected "," or "]" in array');
     }
   }
 
-  private string(path: string): string {
+  private string(): string {
     const s = this.s;
     let i = this.i + 1;
     let start = i;
@@ -229,17 +245,17 @@ class Parser {
       if (c === 34) break;
       if (Number.isNaN(c)) {
         this.i = i;
-        this.fail('unterminated string', path);
+        this.fail('unterminated string');
       }
       if (c < 0x20) {
         this.i = i;
-        this.fail('raw control character in string (must be escaped)', path);
+        this.fail('raw control character in string (must be escaped)');
       }
       if (c >= 0xd800 && c <= 0xdfff) {
         const ok = c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
         if (!ok) {
           this.i = i;
-          this.fail('lone surrogate in string', path);
+          this.fail('lone surrogate in string');
         }
         i += 2;
         continue;
@@ -274,12 +290,12 @@ class Parser {
             out += '\t';
             break;
           case 117: {
-            const unit = this.hex4(i, path);
+            const unit = this.hex4(i);
             i += 4;
             if (unit >= 0xd800 && unit <= 0xdbff) {
               // A high surrogate must be followed by an escaped low surrogate.
               if (s.charCodeAt(i) === 92 && s.charCodeAt(i + 1) === 117) {
-                const low = this.hex4(i + 2, path);
+                const low = this.hex4(i + 2);
                 if (low >= 0xdc00 && low <= 0xdfff) {
                   out += String.fromCharCode(unit, low);
                   i += 6;
@@ -287,18 +303,18 @@ class Parser {
                 }
               }
               this.i = i;
-              this.fail('lone surrogate escape in string (cannot be encoded as UTF-8)', path);
+              this.fail('lone surrogate escape in string (cannot be encoded as UTF-8)');
             }
             if (unit >= 0xdc00 && unit <= 0xdfff) {
               this.i = i;
-              this.fail('lone surrogate escape in string (cannot be encoded as UTF-8)', path);
+              this.fail('lone surrogate escape in string (cannot be encoded as UTF-8)');
             }
             out += String.fromCharCode(unit);
             break;
           }
           default:
             this.i = i - 1;
-            this.fail('invalid escape in string', path);
+            this.fail('invalid escape in string');
         }
         start = i;
         continue;
@@ -310,16 +326,16 @@ class Parser {
     return out;
   }
 
-  private hex4(at: number, path: string): number {
+  private hex4(at: number): number {
     const h = this.s.slice(at, at + 4);
     if (!/^[0-9a-fA-F]{4}$/.test(h)) {
       this.i = at;
-      this.fail('invalid \\u escape', path);
+      this.fail('invalid \\u escape');
     }
     return parseInt(h, 16);
   }
 
-  private number(path: string): number | bigint | JSONFloat {
+  private number(): number | bigint | JSONFloat {
     const s = this.s;
     const start = this.i;
     let i = start;
@@ -331,7 +347,7 @@ class Parser {
       while (isDigit(s.charCodeAt(i))) i++;
     } else {
       this.i = i;
-      this.fail('invalid number', path);
+      this.fail('invalid number');
     }
     let isFloat = false;
     if (s.charCodeAt(i) === 46) {
@@ -339,7 +355,7 @@ class Parser {
       i++;
       if (!isDigit(s.charCodeAt(i))) {
         this.i = i;
-        this.fail('invalid number: digits expected after "."', path);
+        this.fail('invalid number: digits expected after "."');
       }
       while (isDigit(s.charCodeAt(i))) i++;
     }
@@ -351,7 +367,7 @@ class Parser {
       if (sign === 43 || sign === 45) i++;
       if (!isDigit(s.charCodeAt(i))) {
         this.i = i;
-        this.fail('invalid number: digits expected in exponent', path);
+        this.fail('invalid number: digits expected in exponent');
       }
       while (isDigit(s.charCodeAt(i))) i++;
     }

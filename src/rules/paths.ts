@@ -5,7 +5,11 @@
  */
 
 /** Why `path` is not canonical, or undefined. URIs (`scheme:rest`, ITE-4) are checked after the colon. */
+const SUSPECT = /\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$|\\|\0/;
+
 export function checkArtifactPath(path: string): string | undefined {
+  // Fast path: one regex decides for the common, canonical case.
+  if (path !== '' && !SUSPECT.test(path)) return undefined;
   if (path === '') return 'is empty';
   if (path.includes('\0')) return 'contains NUL';
   if (path.includes('\\')) return 'contains a backslash';
