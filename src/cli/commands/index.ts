@@ -11,6 +11,7 @@ import { register as record } from './record.js';
 import { register as mock } from './mock.js';
 import { register as matchProducts } from './match-products.js';
 import { register as verify } from './verify.js';
+import { register as layout } from './layout.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -23,4 +24,5 @@ export const COMMANDS: RegisterCommand[] = [
   mock,
   matchProducts,
   verify,
+  layout,
 ];
