@@ -78,6 +78,9 @@ export {
   SUPPORTED_HASH_ALGORITHMS,
   ExcludeFilter,
   normpath,
+  resolveArtifact,
+  resolveOCI,
+  schemeOf,
   type RecordOptions,
   type RecordResult,
 } from './artifacts/index.js';

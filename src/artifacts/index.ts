@@ -14,3 +14,14 @@ export {
 } from './hash.js';
 export { ExcludeFilter, compileGitWildMatch } from './gitwildmatch.js';
 export { normpath } from './paths.js';
+export {
+  resolveArtifact,
+  resolveDir,
+  resolveGit,
+  resolveOCI,
+  schemeOf,
+  gitTrackedFiles,
+  SCHEMES,
+  type ResolveOptions,
+  type OCIResult,
+} from './resolvers/index.js';

@@ -12,6 +12,7 @@ import { RecordError } from '../errors.js';
 import { ExcludeFilter } from './gitwildmatch.js';
 import { checkAlgorithms, HashPool, type HashDict } from './hash.js';
 import { normpath } from './paths.js';
+import { gitTrackedFiles, resolveArtifact, schemeOf } from './resolvers/index.js';
 
 export type ArtifactMap = Record<string, HashDict>;
 
@@ -42,6 +43,10 @@ export interface RecordOptions {
   onProgress?: (filesDone: number, filesFound: number) => void;
   /** Hashing threads (default: available parallelism; 0 = this thread only). */
   concurrency?: number;
+  /** With `oci:` artifacts, also record each blob as `oci:PATH@sha256:<hex>`. */
+  ociBlobs?: boolean;
+  /** Record only files git tracks (plain paths; the base path must be in a git repository). */
+  gitTrackedOnly?: boolean;
 }
 
 export interface RecordResult {
@@ -62,6 +67,7 @@ interface Walk {
   excluded: number;
   files: { key: string; index: number }[];
   pool: HashPool;
+  tracked?: Set<string>;
   keys: Map<string, string>;
 }
 
@@ -113,6 +119,10 @@ function followLink(w: Walk, path: string): Stats | undefined {
 }
 
 function addFile(w: Walk, path: string): void {
+  if (w.tracked && !w.tracked.has(path)) {
+    w.excluded++;
+    return;
+  }
   // The reference rewrites "\" to "/"; on POSIX that can merge two different files (SECURITY A-10).
   let key = path.includes('\\') ? path.replace(/\\/g, '/') : path;
   const prefixes = w.options.lstripPaths;
@@ -249,7 +259,11 @@ export async function recordArtifacts(
     keys: new Map(),
   };
 
-  for (const artifact of applyExcludes(w, paths.map(normpath))) {
+  // ITE-4: `dir:`, `git:` and `oci:` names are resolved, not walked, and recorded as given.
+  const uris = paths.filter((p) => schemeOf(p) !== undefined);
+  const plain = paths.filter((p) => schemeOf(p) === undefined);
+  if (options.gitTrackedOnly) w.tracked = await gitTrackedFiles(base);
+  for (const artifact of applyExcludes(w, plain.map(normpath))) {
     const abs = fsPath(w, artifact);
     const lst = lstatSync(abs, { throwIfNoEntry: false });
     if (!lst) {
@@ -267,6 +281,11 @@ export async function recordArtifacts(
 
   // The walk is done; hashing has been running on the workers meanwhile.
   const digests = await pool.finish();
+  for (const uri of uris)
+    Object.assign(
+      result.artifacts,
+      await resolveArtifact(uri, { basePath: base, ociBlobs: options.ociBlobs })
+    );
   for (const f of w.files) result.artifacts[f.key] = digests[f.index]!;
   result.excludedCount = w.excluded;
   return result;

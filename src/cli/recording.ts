@@ -12,6 +12,8 @@ export interface RecordingFlags {
   normalizeLineEndings?: boolean;
   hashAlgorithms?: string;
   allowOutsideSymlinks?: boolean;
+  ociBlobs?: boolean;
+  gitTrackedOnly?: boolean;
 }
 
 export function addRecordingOptions(cmd: Command): Command {
@@ -28,7 +30,9 @@ export function addRecordingOptions(cmd: Command): Command {
     .option(
       '--allow-outside-symlinks',
       'follow symlinks whose target is outside the recorded directory'
-    );
+    )
+    .option('--oci-blobs', 'with oci:PATH artifacts, also record every blob')
+    .option('--git-tracked-only', 'record only files git tracks');
 }
 
 export { collect };
@@ -63,6 +67,8 @@ export function recordingOptions(flags: RecordingFlags): {
   normalizeLineEndings?: boolean;
   hashAlgorithms?: string[];
   allowOutsideSymlinks?: boolean;
+  ociBlobs?: boolean;
+  gitTrackedOnly?: boolean;
   onWarning: (m: string) => void;
 } {
   return {
@@ -75,6 +81,8 @@ export function recordingOptions(flags: RecordingFlags): {
       .map((s) => s.trim())
       .filter(Boolean),
     allowOutsideSymlinks: flags.allowOutsideSymlinks,
+    ociBlobs: flags.ociBlobs,
+    gitTrackedOnly: flags.gitTrackedOnly,
     onWarning: (m) => warn(m),
   };
 }

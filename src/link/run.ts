@@ -96,6 +96,8 @@ function recordOptions(o: ArtifactOptions): RecordOptions {
     onWarning: o.onWarning,
     onProgress: o.onProgress,
     concurrency: o.concurrency,
+    ociBlobs: o.ociBlobs,
+    gitTrackedOnly: o.gitTrackedOnly,
   };
 }
 
