@@ -22,12 +22,7 @@ function findGit(): string {
 
 export async function resolveGit(rev: string, base: string): Promise<HashDict> {
   const git = simpleGit({ baseDir: base, binary: findGit() });
-  let inside = false;
-  try {
-    inside = await git.checkIsRepo();
-  } catch {
-    inside = false;
-  }
+  const inside = await git.checkIsRepo().catch(() => false);
   if (!inside)
     throw new RecordError(`git:${rev}: ${base} is not inside a git repository`, {
       hint: 'run inside the checkout, or pass --base-path',
