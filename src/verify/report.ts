@@ -30,6 +30,11 @@ export interface StepReport {
   materials?: RuleListReport;
   products?: RuleListReport;
   sublayout?: VerificationReport;
+  /**
+   * Set on the one step or inspection where verification stopped (the same object as the report's
+   * `failure`). `ok: false` without `failure` means verification stopped before this item was checked.
+   */
+  failure?: FailureReport;
 }
 
 export interface FailedArtifact {

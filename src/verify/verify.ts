@@ -3,7 +3,7 @@
  * REFERENCE.md §5), hardened per SECURITY.md. The body is the ordered list of steps; each check
  * throws a VerificationError subclass, which becomes the report's `failure`.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { recordArtifacts } from '../artifacts/index.js';
@@ -22,7 +22,7 @@ import {
   FormatError,
   LimitError,
 } from '../errors.js';
-import { resolveLimits, type Limits } from '../limits.js';
+import { checkLimit, resolveLimits, type Limits } from '../limits.js';
 import { runCommand, CommandNotFoundError, CommandTimeoutError } from '../link/index.js';
 import {
   type Inspection,
@@ -89,6 +89,17 @@ interface Context {
   report: VerificationReport;
   warn: (message: string) => void;
   deadline: number;
+  /** The step or inspection being checked: a failure thrown now is attributed to it. */
+  at?: StepReport;
+}
+
+/** The total-time limit (limits.verifyTimeoutSeconds), checked between stages. */
+function checkDeadline(ctx: Context): void {
+  if (Date.now() > ctx.deadline)
+    throw new LimitError(
+      `verification took longer than ${ctx.limits.verifyTimeoutSeconds} s (limits.verifyTimeoutSeconds)`,
+      { hint: 'raise the limit, or find the step whose links are unusually large' }
+    );
 }
 
 function warnOrFail(ctx: Context, message: string, hint?: string): void {
@@ -202,21 +213,14 @@ function validateLayout(layout: Layout, ctx: Context): ValidatedLayout {
       materials: parse(item, 'materials', item.expectedMaterials),
       products: parse(item, 'products', item.expectedProducts),
     });
-    for (const [kind, list] of [
-      ['materials', item.expectedMaterials],
-      ['products', item.expectedProducts],
-    ] as const) {
-      const last = list[list.length - 1];
-      if (!last || last[0]?.toUpperCase() !== 'DISALLOW') {
-        warnOrFail(
-          ctx,
-          `${item.name}: expected_${kind} does not end in DISALLOW, so anything its rules do not consume is allowed (implicit ALLOW *)`,
-          'end the rule list with ["DISALLOW", "*"]'
-        );
-      }
-    }
   }
   for (const step of layout.steps) {
+    checkLimit(
+      'maxLinksPerStep',
+      step.pubkeys.length,
+      ctx.limits.maxLinksPerStep,
+      `step ${step.name} pubkeys`
+    );
     const distinct = new Set<string>();
     for (const keyid of step.pubkeys) {
       const key = keys.get(keyid);
@@ -243,6 +247,25 @@ function validateLayout(layout: Layout, ctx: Context): ValidatedLayout {
     throw new EvidenceError('the layout has no steps and no inspections: it verifies nothing', {
       hint: 'pass --allow-empty-layout if that is really intended',
     });
+  }
+  // SECURITY.md H-4: without a final DISALLOW, whatever the rules do not consume passes (the spec's
+  // implicit ALLOW *). One warning per layout, naming every such list, so real layouts stay readable.
+  const open: string[] = [];
+  for (const item of [...layout.steps, ...layout.inspect]) {
+    for (const [kind, list] of [
+      ['materials', item.expectedMaterials],
+      ['products', item.expectedProducts],
+    ] as const) {
+      const last = list[list.length - 1];
+      if (!last || last[0]?.toUpperCase() !== 'DISALLOW') open.push(`${item.name} ${kind}`);
+    }
+  }
+  if (open.length) {
+    warnOrFail(
+      ctx,
+      `${open.length} rule list(s) do not end in DISALLOW, so anything their rules do not consume is allowed (implicit ALLOW *): ${open.join(', ')}`,
+      'end each rule list with ["DISALLOW", "*"]'
+    );
   }
   return { layout, keys, rules };
 }
@@ -285,6 +308,30 @@ function readEvidence(path: string, ctx: Context): SignedMetadata | undefined {
   }
 }
 
+/**
+ * Files named like a link of this step but under a keyid prefix the step does not list: named in the
+ * failure, because "a functionary who is not authorised signed it" is the usual cause. Never read.
+ */
+function strayLinks(step: Step, linkDir: string): string[] {
+  const expected = new Set(step.pubkeys.map((k) => `${step.name}.${k.slice(0, 8)}.link`));
+  let names: string[];
+  try {
+    names = readdirSync(linkDir);
+  } catch {
+    return [];
+  }
+  const re = /^[0-9a-f]{8}$/;
+  return names
+    .filter(
+      (n) =>
+        n.startsWith(`${step.name}.`) &&
+        n.endsWith('.link') &&
+        re.test(n.slice(step.name.length + 1, -5)) &&
+        !expected.has(n)
+    )
+    .slice(0, 5);
+}
+
 function sameArtifacts(a: ArtifactMap, b: ArtifactMap): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
@@ -295,9 +342,12 @@ async function verifyStepLinks(
   step: Step,
   v: ValidatedLayout,
   linkDir: string,
-  ctx: Context
+  ctx: Context,
+  r: StepReport
 ): Promise<StepEvidence> {
+  // Filled in as files are read, so a failure still shows what was found.
   const links: LinkReport[] = [];
+  r.links = links;
   const counted: { keyid: string; fingerprint: string; link?: Link; env: SignedMetadata }[] = [];
   let found = 0;
   const seenFiles = new Set<string>();
@@ -361,8 +411,9 @@ async function verifyStepLinks(
 
   const reasons = links.filter((l) => l.status === 'rejected').map((l) => `${l.file}: ${l.reason}`);
   if (found < step.threshold) {
+    const strays = strayLinks(step, linkDir);
     throw new LinkNotFoundError(
-      `step ${step.name} needs ${step.threshold} link(s), found ${found} in ${linkDir}`,
+      `step ${step.name} needs ${step.threshold} link(s), found ${found} in ${linkDir}${strays.length ? ` (${strays.join(', ')} ${strays.length === 1 ? 'is' : 'are'} there, but signed under a keyid the layout does not authorise for ${step.name})` : ''}`,
       {
         hint: `expected ${step.pubkeys.map((k) => `${step.name}.${k.slice(0, 8)}.link`).join(' or ')}${reasons.length ? `; ${reasons.join('; ')}` : ''}`,
       }
@@ -395,6 +446,7 @@ async function verifyStepLinks(
   }
   const chosen = counted[0];
   const signers = counted.map((c) => c.keyid);
+  r.signers = signers;
   // --- 6. sublayouts (spec §4.5) ---
   if (!chosen.link) {
     const sublayoutReport = await verifySublayout(step, chosen.keyid, chosen.env, v, linkDir, ctx);
@@ -439,6 +491,9 @@ async function verifySublayout(
     layoutPath: `sublayout ${step.name} (${dir})`,
     isSublayout: true,
   });
+  // Shown under the step even when it failed, so the nested failure can be located.
+  if (ctx.at) ctx.at.sublayout = sub.report;
+  ctx.report.warnings.push(...sub.report.warnings.map((w) => `sublayout ${step.name}: ${w}`));
   if (!sub.report.ok) {
     const f = sub.report.failure!;
     throw new VerificationError(`sublayout of step ${step.name}: ${f.message}`, { hint: f.hint });
@@ -529,7 +584,8 @@ function inspectionEnv(): NodeJS.ProcessEnv {
 
 async function runInspection(
   insp: Inspection,
-  ctx: Context
+  ctx: Context,
+  r: StepReport
 ): Promise<{ link: Link; returnValue: number }> {
   const cwd = ctx.options.cwd ?? process.cwd();
   const materials = await recordArtifacts(['.'], { basePath: cwd, onWarning: ctx.warn });
@@ -562,6 +618,7 @@ async function runInspection(
   });
   // Persisted unsigned as `<name>.link` in the working directory, like the reference.
   writeFileAtomic(join(cwd, `${insp.name}.link`), new Metablock(link.toJSON()).toFileText());
+  r.return_value = result.returnValue;
   if (result.returnValue !== 0) {
     throw new InspectionError(
       `inspection ${insp.name}: ${insp.run.join(' ')} exited ${result.returnValue}`,
@@ -645,23 +702,21 @@ async function verifyInternal(
     for (const step of layout.steps) {
       const r: StepReport = { name: step.name, type: 'step', ok: false, threshold: step.threshold };
       report.steps.push(r);
-      const e = await verifyStepLinks(step, v, linkDir, ctx);
-      r.links = e.links;
-      r.signers = e.signers;
+      ctx.at = r;
+      const e = await verifyStepLinks(step, v, linkDir, ctx, r);
       r.sublayout = e.sublayout;
       evidence.set(step.name, e);
       stepLinks.set(step.name, e.artifacts);
-      if (Date.now() > ctx.deadline)
-        throw new VerificationError(
-          `verification took longer than ${limits.verifyTimeoutSeconds} s`
-        );
+      checkDeadline(ctx);
     }
+    ctx.at = undefined;
     // 7. command alignment: a warning (the reference's behaviour), a failure with --strict.
     for (const step of layout.steps) {
       const link = evidence.get(step.name)?.link;
       if (!link) continue;
       const cmd = link.command.map(String);
-      report.steps.find((s) => s.name === step.name)!.command = cmd;
+      ctx.at = report.steps.find((s) => s.name === step.name)!;
+      ctx.at.command = cmd;
       if (
         step.expectedCommand.length &&
         JSON.stringify(cmd) !== JSON.stringify(step.expectedCommand)
@@ -675,8 +730,10 @@ async function verifyInternal(
     // 8. step rules, in layout order, against the step links only.
     for (const step of layout.steps) {
       const r = report.steps.find((s) => s.name === step.name)!;
+      ctx.at = r;
       checkRules(step.name, v.rules.get(step.name)!, stepLinks.get(step.name)!, stepLinks, r, ctx);
       r.ok = true;
+      checkDeadline(ctx);
     }
     // 9–10. inspections run (all first), then their rules see step links and every inspection.
     const all = new Map(stepLinks);
@@ -684,12 +741,14 @@ async function verifyInternal(
     for (const insp of layout.inspect) {
       const r: StepReport = { name: insp.name, type: 'inspection', ok: false, command: insp.run };
       report.inspections.push(r);
-      const { link, returnValue } = await runInspection(insp, ctx);
+      ctx.at = r;
+      const { link, returnValue } = await runInspection(insp, ctx, r);
       r.return_value = returnValue;
       all.set(insp.name, { materials: link.materials, products: link.products });
       inspectionResults.push({ insp, link, r });
     }
     for (const { insp, link, r } of inspectionResults) {
+      ctx.at = r;
       checkRules(
         insp.name,
         v.rules.get(insp.name)!,
@@ -700,21 +759,23 @@ async function verifyInternal(
       );
       r.ok = true;
     }
+    ctx.at = undefined;
     if (layout.steps.length) {
       summary.materials = stepLinks.get(layout.steps[0].name)!.materials;
       summary.products = stepLinks.get(layout.steps[layout.steps.length - 1].name)!.products;
     }
     report.ok = true;
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    if (!(err instanceof VerificationError)) {
-      if (err instanceof InTotoError) {
-        report.failure = { code: err.code, message: err.message, hint: err.hint };
-        return { report, summary };
-      }
-      throw err;
+    if (err instanceof UsageError || !(err instanceof InTotoError)) throw err;
+    report.failure =
+      err instanceof VerificationError
+        ? failureOf(err)
+        : { code: err.code, message: err.message, hint: err.hint };
+    // The step or inspection being checked when it failed carries the failure too (same object).
+    if (ctx.at) {
+      report.failure.step ??= ctx.at.name;
+      ctx.at.failure = report.failure;
     }
-    report.failure = failureOf(err);
   }
   return { report, summary };
 }

@@ -34,26 +34,33 @@ const short = (h?: Record<string, string>) =>
         .join(', ')
     : '(none)';
 
+/** One line per step or inspection, then (on failure or with -v) what explains it. */
 function printStep(s: StepReport, verbose: boolean, indent = ''): void {
   const out = process.stdout;
-  const mark = s.ok ? outChalk.green('✓') : outChalk.red('✗');
+  // ✓ passed, ✗ where verification stopped, · not checked (verification stopped earlier).
+  const mark = s.ok ? outChalk.green('✓') : s.failure ? outChalk.red('✗') : outChalk.dim('·');
   const counted = s.links?.filter((l) => l.status === 'counted').length ?? 0;
   const detail =
     s.type === 'step'
       ? `${counted}/${s.threshold} link${s.threshold === 1 ? '' : 's'}${s.signers?.length ? `, signed by ${s.signers.map((k) => k.slice(0, 8)).join(', ')}` : ''}${s.sublayout ? ' (sublayout)' : ''}`
       : `inspection: ${(s.command ?? []).join(' ')}${s.return_value !== undefined ? ` (exit ${s.return_value})` : ''}`;
-  out.write(`${indent}${mark} ${s.name.padEnd(18)} ${outChalk.dim(detail)}\n`);
-  if (verbose || !s.ok) {
-    for (const l of s.links ?? [])
-      if (l.status !== 'counted' && (verbose || l.status === 'rejected'))
-        out.write(`${indent}    ${l.file}: ${l.status}${l.reason ? ` — ${l.reason}` : ''}\n`);
-    if (verbose) {
-      for (const kind of ['materials', 'products'] as const) {
-        for (const t of s[kind]?.trace ?? [])
-          out.write(
-            `${indent}    ${kind}: ${t.rule.join(' ')} → selected ${t.selected}, consumed ${t.consumed}, ${t.queueAfter} left\n`
-          );
-      }
+  const state = s.ok || s.failure ? '' : ' — not checked';
+  out.write(`${indent}${mark} ${s.name.padEnd(18)} ${outChalk.dim(detail + state)}\n`);
+  const failed = !!s.failure;
+  for (const l of s.links ?? []) {
+    if (l.status === 'counted' ? verbose : verbose || (failed && l.status === 'rejected'))
+      out.write(
+        `${indent}    ${l.file}: ${l.status}${l.reason ? ` — ${l.reason}` : ''}${l.status === 'counted' ? ` (${l.keyid.slice(0, 8)})` : ''}\n`
+      );
+  }
+  // The rule trace: every list with -v; on failure the list that failed, up to the failing rule.
+  for (const kind of ['materials', 'products'] as const) {
+    const list = s[kind];
+    if (!list || !(verbose || (failed && s.failure?.kind === kind))) continue;
+    for (const t of list.trace) {
+      const hit = failed && s.failure?.kind === kind && t === list.trace[list.trace.length - 1];
+      const line = `${kind} rule ${t.index + 1}: ${t.rule.join(' ')} → selected ${t.selected}, consumed ${t.consumed}, ${t.queueAfter} left`;
+      out.write(`${indent}    ${hit ? outChalk.red(line) : outChalk.dim(line)}\n`);
     }
   }
   if (s.sublayout)
@@ -62,16 +69,18 @@ function printStep(s: StepReport, verbose: boolean, indent = ''): void {
 }
 
 function printReport(report: VerificationReport, flags: VerifyFlags): void {
+  const f = report.failure;
   if (flags.quiet) {
-    if (report.failure)
-      process.stderr.write(`${errChalk.red('FAILED:')} ${report.failure.message}\n`);
+    if (f) {
+      process.stderr.write(`${errChalk.red('FAILED:')} ${f.message}\n`);
+      if (f.hint) process.stderr.write(`  ${errChalk.dim('hint:')} ${f.hint}\n`);
+    }
     return;
   }
-  process.stdout.write(
-    `${outChalk.bold('Verifying')} ${flags.layout}${report.layout.expires ? ` (expires ${report.layout.expires})` : ''} with key ${report.layout.keyids.map((k) => k.slice(0, 8)).join(', ')}\n`
-  );
+  if (flags.verbose && report.layout.expires)
+    process.stdout.write(`  the layout expires ${report.layout.expires}\n`);
   for (const s of [...report.steps, ...report.inspections]) printStep(s, !!flags.verbose);
-  const f = report.failure;
+  for (const w of report.warnings) warn(w);
   if (!f) {
     process.stdout.write(
       `${outChalk.green('PASSED:')} the supply chain verified (${report.steps.length} step${report.steps.length === 1 ? '' : 's'}, ${report.inspections.length} inspection${report.inspections.length === 1 ? '' : 's'})${report.warnings.length ? `, ${report.warnings.length} warning(s)` : ''}\n`
@@ -157,6 +166,11 @@ export function register(program: Command): void {
       }
       const keys = await loadKeys(keyPaths, { keyType: flags.keyTypes });
       let report: VerificationReport;
+      // The header comes first: inspections may print while verification runs.
+      if (!flags.json && !flags.quiet)
+        process.stdout.write(
+          `${outChalk.bold('Verifying')} ${flags.layout} with key ${keys.map((k) => k.keyID.slice(0, 8)).join(', ')}\n`
+        );
       try {
         const env = lib.parseMetadata(bytes, { source: flags.layout });
         report = await lib.verifyLayout(env, {
@@ -170,7 +184,6 @@ export function register(program: Command): void {
           layoutPath: flags.layout,
           // Keep stdout for the JSON document: inspection output goes to stderr then.
           inspectionStdout: flags.json || flags.quiet ? process.stderr : undefined,
-          onWarning: flags.json ? undefined : (m) => warn(m),
         });
       } catch (err) {
         if (err instanceof lib.FormatError || err instanceof lib.LimitError) {
