@@ -688,6 +688,19 @@ async function verifyInternal(
     verifyExpiry(layout, options.now ?? new Date(), source);
     if (options.params !== undefined) substituteLayout(layout, options.params);
     const v = validateLayout(layout, ctx);
+    // Every step and inspection is in the report from here on: `ok` false without `failure` means
+    // verification stopped before reaching it.
+    const items = new Map<string, StepReport>();
+    for (const step of layout.steps) {
+      const r: StepReport = { name: step.name, type: 'step', ok: false, threshold: step.threshold };
+      report.steps.push(r);
+      items.set(step.name, r);
+    }
+    for (const insp of layout.inspect) {
+      const r: StepReport = { name: insp.name, type: 'inspection', ok: false, command: insp.run };
+      report.inspections.push(r);
+      items.set(insp.name, r);
+    }
     if (options.isSublayout && layout.inspect.length > 0 && !options.allowSublayoutInspections) {
       throw new VerificationError(
         `the sublayout has ${layout.inspect.length} inspection(s), which would run commands chosen by a functionary on this machine`,
@@ -700,8 +713,7 @@ async function verifyInternal(
     const evidence = new Map<string, StepEvidence>();
     const stepLinks = new Map<string, ItemArtifacts>();
     for (const step of layout.steps) {
-      const r: StepReport = { name: step.name, type: 'step', ok: false, threshold: step.threshold };
-      report.steps.push(r);
+      const r = items.get(step.name)!;
       ctx.at = r;
       const e = await verifyStepLinks(step, v, linkDir, ctx, r);
       r.sublayout = e.sublayout;
@@ -715,7 +727,7 @@ async function verifyInternal(
       const link = evidence.get(step.name)?.link;
       if (!link) continue;
       const cmd = link.command.map(String);
-      ctx.at = report.steps.find((s) => s.name === step.name)!;
+      ctx.at = items.get(step.name)!;
       ctx.at.command = cmd;
       if (
         step.expectedCommand.length &&
@@ -729,7 +741,7 @@ async function verifyInternal(
     }
     // 8. step rules, in layout order, against the step links only.
     for (const step of layout.steps) {
-      const r = report.steps.find((s) => s.name === step.name)!;
+      const r = items.get(step.name)!;
       ctx.at = r;
       checkRules(step.name, v.rules.get(step.name)!, stepLinks.get(step.name)!, stepLinks, r, ctx);
       r.ok = true;
@@ -739,8 +751,7 @@ async function verifyInternal(
     const all = new Map(stepLinks);
     const inspectionResults: { insp: Inspection; link: Link; r: StepReport }[] = [];
     for (const insp of layout.inspect) {
-      const r: StepReport = { name: insp.name, type: 'inspection', ok: false, command: insp.run };
-      report.inspections.push(r);
+      const r = items.get(insp.name)!;
       ctx.at = r;
       const { link, returnValue } = await runInspection(insp, ctx, r);
       r.return_value = returnValue;

@@ -30,7 +30,7 @@ describe('cases.json verify: 42 cases from python, golang and generated chains',
     if (c.gpg) {
       // PY-07 is GPG-signed. GPG support is not implemented (REFERENCE §8; SECURITY A-6 advises
       // against PGP in v1): pending until it is filed and built.
-      it.skip(`${title} — pending: GPG keys are not supported`, () => {});
+      it.skip(`${title} — skipped: GPG support not implemented (REFERENCE §8; SECURITY A-6 recommends against PGP in v1)`, () => {});
       continue;
     }
     it(title, () => {
