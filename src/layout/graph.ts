@@ -30,8 +30,9 @@ export interface LayoutGraph {
 
 /** A verify `--json` report, as far as the graph needs it. */
 export interface ReportLike {
-  steps?: { name: string; ok: boolean }[];
-  inspections?: { name: string; ok: boolean }[];
+  /** `ok: false` without `failure`: verification stopped before this item (shown as unknown). */
+  steps?: { name: string; ok: boolean; failure?: unknown }[];
+  inspections?: { name: string; ok: boolean; failure?: unknown }[];
   failure?: unknown;
 }
 
@@ -42,7 +43,7 @@ export function layoutGraph(layout: Layout, report?: ReportLike): LayoutGraph {
   ];
   const status = new Map<string, NodeStatus>();
   for (const r of [...(report?.steps ?? []), ...(report?.inspections ?? [])])
-    status.set(r.name, r.ok ? 'pass' : 'fail');
+    status.set(r.name, r.ok ? 'pass' : r.failure ? 'fail' : 'unknown');
   const nodes: GraphNode[] = items.map(({ item, kind }, i) => ({
     id: `n${i}`,
     name: item.name,
