@@ -232,7 +232,7 @@ describe('authoring with intoto layout', () => {
     const g = layoutGraph(Layout.fromJSON(env.payload), {
       steps: [
         { name: 'checkout', ok: true },
-        { name: 'build', ok: false },
+        { name: 'build', ok: false, failure: { code: 'RULE_VERIFICATION_ERROR' } },
       ],
     });
     expect(toMermaid(g)).toMatchInlineSnapshot(`

@@ -273,6 +273,15 @@ describe('B. go-witness analogues', () => {
     expect(intoto(['verify', '-l', 'two.layout', '-k', 'owner.pub'], { cwd: dir }).status).toBe(0);
     expect(intoto(['verify', '-l', 'two.layout'], { cwd: dir }).status).toBe(2);
   });
+
+  it('B GHSA-r4fv: one link signed twice by the same functionary counts once', async () => {
+    const layout = layoutBody([{ name: 'build', keys: [alice, bob], threshold: 2 }]);
+    const once = (await signed(linkBody('build'), [alice])).toJSON() as { signatures: unknown[] };
+    const twice = JSON.stringify({ ...once, signatures: [once.signatures[0], once.signatures[0]] });
+    const r = await verify(layout, [[linkFile('build', alice), twice]]);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/step build needs 2 link\(s\), found 1/);
+  });
 });
 
 describe('D. thresholds, keyids, DSSE', () => {
@@ -356,6 +365,16 @@ describe('D. thresholds, keyids, DSSE', () => {
     expect((await verify(layout, [[linkFile('build', alice), good]])).status).toBe(0);
   });
 
+  it('D-2: a DSSE link with two signatures under one keyid is rejected, not counted twice', async () => {
+    const layout = layoutBody([{ name: 'build', keys: [alice] }]);
+    const one = await signed(linkBody('build'), [alice], true);
+    const json = one.toJSON() as { signatures: unknown[] };
+    const dup = JSON.stringify({ ...json, signatures: [json.signatures[0], json.signatures[0]] });
+    const r = await verify(layout, [[linkFile('build', alice), dup]]);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/duplicate keyid/);
+  });
+
   it('D-5: a link signed by another key under the functionary’s 8-char prefix is not counted', async () => {
     const layout = layoutBody([{ name: 'build', keys: [alice] }]);
     const env = await signed(linkBody('build'), [mallory]);
@@ -406,13 +425,76 @@ describe('H. design hazards', () => {
     });
   }
 
+  it('H-1: an inspection is argv, never a shell, and is stopped at --inspection-timeout', async () => {
+    const dir = testdir();
+    write(dir, 'owner.pub', owner.pubText);
+    write(
+      dir,
+      'root.layout',
+      await signed(
+        layoutBody(
+          [],
+          [{ name: 'quote', run: ['echo', '$(touch pwned)', ';', 'touch', 'pwned2'] }]
+        ),
+        [owner]
+      )
+    );
+    const r = intoto(['verify', '-l', 'root.layout', '-k', 'owner.pub'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('$(touch pwned) ; touch pwned2\n');
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    expect(existsSync(join(dir, 'pwned2'))).toBe(false);
+    write(
+      dir,
+      'slow.layout',
+      await signed(layoutBody([], [{ name: 'slow', run: ['sleep', '60'] }]), [owner])
+    );
+    const t = Date.now();
+    const slow = intoto(
+      ['verify', '-l', 'slow.layout', '-k', 'owner.pub', '--inspection-timeout', '1'],
+      { cwd: dir }
+    );
+    expect(Date.now() - t).toBeLessThan(20_000);
+    expect(slow.status).toBe(1);
+    expect(slow.stderr).toMatch(/FAILED: inspection slow: .*(timed out|time|1 s)/i);
+  });
+
+  it('H-4: CREATE app without a final DISALLOW lets a backdoor through (per spec) with a warning; --strict fails', async () => {
+    const layout = layoutBody([{ name: 'build', keys: [alice], products: [['CREATE', 'app']] }]);
+    const links: [string, Awaited<ReturnType<typeof signed>>][] = [
+      [
+        linkFile('build', alice),
+        await signed(linkBody('build', {}, { app: H('1'), backdoor: H('2') }), [alice]),
+      ],
+    ];
+    const r = await verify(layout, links);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*implicit ALLOW \*.*build products/);
+    const s = await verify(layout, links, ['--strict']);
+    expect(s.status).toBe(1);
+    expect(s.stderr).toMatch(/FAILED: .*do not end in DISALLOW.*build products.*--strict/);
+  });
+
+  for (const type of ['Link', 'step', 'inspection', '']) {
+    it(`H-5: a signed file with _type ${JSON.stringify(type)} under a link name is not counted`, async () => {
+      const r = await verify(layoutBody([{ name: 'build', keys: [alice] }]), [
+        [
+          linkFile('build', alice),
+          await signed(linkBody('build', {}, {}, { _type: type }), [alice]),
+        ],
+      ]);
+      expect(r.status).toBe(1);
+      expect(r.out).toMatch(/_type/);
+    });
+  }
+
   it('H-1 (spec): an inspection with an empty run is a clear error', async () => {
     const r = await verify(layoutBody([], [{ name: 'check', run: [] }]), []);
     expect(r.status).toBe(1);
     expect(r.out).toMatch(/empty run/);
   });
 
-  it('inspections run without the verifier’s secrets in their environment', async () => {
+  it('B GHSA-3vpg / H-1: inspections run with PATH, HOME and LANG only — not the verifier’s secrets', async () => {
     const dir = testdir();
     write(dir, 'owner.pub', owner.pubText);
     write(
