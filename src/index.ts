@@ -116,6 +116,8 @@ export {
   equalHashDicts,
   checkArtifactPath,
   checkArtifactMap,
+  formatMatchMiss,
+  abbreviateHashes,
   type ApplyRulesInput,
   type ItemArtifacts,
   type RuleTrace,

@@ -32,6 +32,8 @@ export interface RuleTrace {
   selected: number;
   consumed: number;
   queueAfter: number;
+  /** Up to three of the paths the rule consumed (absent when it consumed none). */
+  sample?: string[];
 }
 
 /** Why an earlier MATCH selected an artifact but did not consume it. */
@@ -59,16 +61,27 @@ export type RuleResult =
   | { ok: true; trace: RuleTrace[]; remaining: string[] }
   | { ok: false; trace: RuleTrace[]; remaining: string[]; failure: RuleFailure };
 
+/**
+ * Python `dict ==` on hash dicts: same algorithms, same values (REFERENCE.md §10 gotcha 12). A dict
+ * with an extra or a missing algorithm is unequal, so `{sha256, md5}` never matches `{md5}` on the
+ * weaker hash alone (SECURITY.md B, GHSA-pgpm).
+ */
 export function equalHashDicts(a: HashDict | undefined, b: HashDict | undefined): boolean {
   if (!a || !b) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) if (a[k] !== b[k]) return false;
-  return true;
+  // for…in without Object.keys: no arrays per comparison (this runs once per MATCHed artifact).
+  let n = 0;
+  for (const k in a) {
+    if (!hasOwn(a, k)) continue;
+    if (!hasOwn(b, k) || a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const k in b) if (hasOwn(b, k)) n--;
+  return n === 0;
 }
 
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 const own = (map: ArtifactMap, key: string): HashDict | undefined =>
-  Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
+  hasOwn(map, key) ? map[key] : undefined;
 
 /** `os.path.join(a, b)` as the reference uses it for prefixes, then `\` → `/`. */
 function pyJoin(a: string, b: string): string {
@@ -76,27 +89,35 @@ function pyJoin(a: string, b: string): string {
   return joined.replace(/\\/g, '/');
 }
 
-/** Queue entries the pattern selects, as [queue path, path relative to the source prefix]. */
-function select(queue: Set<string>, pattern: string, sourcePrefix = ''): [string, string][] {
-  const out: [string, string][] = [];
-  if (sourcePrefix) {
-    const sp = pyJoin(sourcePrefix, '');
-    const match = compilePattern(pattern);
-    for (const p of queue)
-      if (p.startsWith(sp) && match(p.slice(sp.length))) out.push([p, p.slice(sp.length)]);
-    return out;
+/**
+ * Calls `visit` for each queue entry the pattern selects (no prefix) and returns how many. Deleting
+ * the visited entry from inside `visit` is safe: a Set iterator skips only entries deleted before it
+ * reaches them, and only the current one is deleted.
+ */
+function eachSelected(queue: Set<string>, pattern: string, visit: (path: string) => void): number {
+  if (isLiteralPattern(pattern)) {
+    if (!queue.has(pattern)) return 0;
+    visit(pattern);
+    return 1;
   }
-  if (isLiteralPattern(pattern)) return queue.has(pattern) ? [[pattern, pattern]] : [];
   const match = compilePattern(pattern);
-  for (const p of queue) if (match(p)) out.push([p, p]);
-  return out;
+  let n = 0;
+  for (const p of queue)
+    if (match(p)) {
+      n++;
+      visit(p);
+    }
+  return n;
 }
+
+const SAMPLE = 3;
 
 /** Applies an item's rules for its materials or products. Pure; never throws on any input. */
 export function applyRules(input: ApplyRulesInput): RuleResult {
   const source = input[input.kind];
   const queue = new Set(Object.keys(source));
   const trace: RuleTrace[] = [];
+  // Path → the last MATCH that selected it without consuming it (explains a later DISALLOW).
   const misses = new Map<string, MatchMiss>();
   const remaining = (): string[] => [...queue];
 
@@ -104,71 +125,116 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
     const packed = packRule(rule);
     let selected = 0;
     let consumed = 0;
+    let sample: string[] | undefined;
     const consume = (p: string): void => {
-      if (queue.delete(p)) consumed++;
+      if (!queue.delete(p)) return;
+      consumed++;
+      if (consumed <= SAMPLE) (sample ??= []).push(p);
     };
+    const entry = (): RuleTrace => ({
+      rule: packed,
+      index,
+      selected,
+      consumed,
+      queueAfter: queue.size,
+      ...(sample ? { sample } : {}),
+    });
     switch (rule.type) {
       case 'match': {
-        const hits = select(queue, rule.pattern, rule.sourcePrefix);
-        selected = hits.length;
         const dest = input.links.get(rule.destinationStep);
-        for (const [path, rel] of hits) {
-          const destinationPath = rule.destinationPrefix
-            ? pyJoin(rule.destinationPrefix, rel)
-            : rel;
-          const base = {
+        const there = dest?.[rule.destinationType];
+        const miss = (
+          path: string,
+          destinationPath: string,
+          reason: MatchMiss['reason'],
+          here?: HashDict,
+          other?: HashDict
+        ): void => {
+          misses.set(path, {
             rule: packed,
             step: rule.destinationStep,
             destinationType: rule.destinationType,
             destinationPath,
-          };
-          if (!dest) {
-            misses.set(path, { ...base, reason: 'no-link' });
-            continue;
-          }
-          const sourcePath = rule.sourcePrefix ? pyJoin(rule.sourcePrefix, rel) : rel;
+            reason,
+            ...(here ? { here } : {}),
+            ...(other ? { there: other } : {}),
+          });
+        };
+        // One selected artifact: `rel` is its path below the source prefix (REFERENCE.md §6).
+        const pair = (path: string, rel: string, sourcePath: string, defer?: string[]): void => {
+          const destinationPath = rule.destinationPrefix
+            ? joinPrefix(destPrefix, rule.destinationPrefix, rel)
+            : rel;
+          if (!there) return miss(path, destinationPath, 'no-link');
           const here = own(source, sourcePath);
-          const there = own(dest[rule.destinationType], destinationPath);
-          if (!there) misses.set(path, { ...base, reason: 'missing', here });
-          else if (!equalHashDicts(here, there))
-            misses.set(path, { ...base, reason: 'hash-mismatch', here, there });
+          const other = own(there, destinationPath);
+          if (!other) miss(path, destinationPath, 'missing', here);
+          else if (!equalHashDicts(here, other))
+            miss(path, destinationPath, 'hash-mismatch', here, other);
+          else if (defer && sourcePath !== path) defer.push(sourcePath);
           else consume(sourcePath);
+        };
+        const destPrefix = rule.destinationPrefix ? pyJoin(rule.destinationPrefix, '') : '';
+        if (!rule.sourcePrefix) {
+          selected = eachSelected(queue, rule.pattern, (p) => pair(p, p, p));
+          break;
         }
+        // With a source prefix the reference selects from a snapshot and removes what it consumed
+        // afterwards; the consumed path is join(prefix, rel), which differs from the queue entry
+        // only for non-canonical paths (`lib//x`, a backslash). Those removals wait for the loop's end.
+        const sp = pyJoin(rule.sourcePrefix, '');
+        const deferred: string[] = [];
+        const visit = (p: string): void => {
+          const rel = p.slice(sp.length);
+          pair(p, rel, joinPrefix(sp, rule.sourcePrefix, rel), deferred);
+        };
+        if (isLiteralPattern(rule.pattern)) {
+          // Literal: the only candidate is prefix + pattern.
+          if (queue.has(sp + rule.pattern)) {
+            selected = 1;
+            visit(sp + rule.pattern);
+          }
+        } else {
+          const match = compilePattern(rule.pattern);
+          for (const p of queue)
+            if (p.startsWith(sp) && match(p.slice(sp.length))) {
+              selected++;
+              visit(p);
+            }
+        }
+        for (const p of deferred) consume(p);
         break;
       }
       case 'create':
       case 'delete':
       case 'modify':
       case 'allow': {
-        const hits = select(queue, rule.pattern);
-        selected = hits.length;
-        for (const [p] of hits) {
-          const m = own(input.materials, p);
-          const pr = own(input.products, p);
-          const inM = m !== undefined;
-          const inP = pr !== undefined;
+        const { materials, products } = input;
+        const type = rule.type;
+        selected = eachSelected(queue, rule.pattern, (p) => {
+          if (type === 'allow') return consume(p);
+          const m = own(materials, p);
+          const pr = own(products, p);
           if (
-            rule.type === 'allow' ||
-            (rule.type === 'create' && inP && !inM) ||
-            (rule.type === 'delete' && inM && !inP) ||
-            (rule.type === 'modify' && inM && inP && !equalHashDicts(m, pr))
-          ) {
+            (type === 'create' && pr !== undefined && m === undefined) ||
+            (type === 'delete' && m !== undefined && pr === undefined) ||
+            (type === 'modify' && m !== undefined && pr !== undefined && !equalHashDicts(m, pr))
+          )
             consume(p);
-          }
-        }
+        });
         break;
       }
       case 'disallow': {
-        const hits = select(queue, rule.pattern);
-        selected = hits.length;
+        const hits: string[] = [];
+        selected = eachSelected(queue, rule.pattern, (p) => hits.push(p));
         if (hits.length > 0) {
-          const artifacts = hits.map(([p]) => p).sort();
+          const artifacts = hits.sort();
           const explanations: Record<string, MatchMiss> = {};
           for (const a of artifacts) {
             const m = misses.get(a);
             if (m) explanations[a] = m;
           }
-          trace.push({ rule: packed, index, selected, consumed, queueAfter: queue.size });
+          trace.push(entry());
           return {
             ok: false,
             trace,
@@ -179,10 +245,11 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
         break;
       }
       case 'require': {
+        // REQUIRE names one path, never a pattern, and looks only at what is still queued.
         selected = queue.has(rule.pattern) ? 1 : 0;
         if (!selected) {
           const explanations: Record<string, MatchMiss> = {};
-          trace.push({ rule: packed, index, selected, consumed, queueAfter: queue.size });
+          trace.push(entry());
           return {
             ok: false,
             trace,
@@ -199,7 +266,15 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
         break;
       }
     }
-    trace.push({ rule: packed, index, selected, consumed, queueAfter: queue.size });
+    trace.push(entry());
   }
   return { ok: true, trace, remaining: remaining() };
+}
+
+/**
+ * `join(prefix, rel)` with `\` → `/`, given `joined = pyJoin(prefix, '')`: for the canonical case
+ * (rel neither absolute nor holding a backslash) that is plain concatenation, without a regex.
+ */
+function joinPrefix(joined: string, prefix: string, rel: string): string {
+  return rel.startsWith('/') || rel.includes('\\') ? pyJoin(prefix, rel) : joined + rel;
 }

@@ -11,4 +11,5 @@ export {
   type RuleResult,
 } from './engine.js';
 export { checkArtifactPath, checkArtifactMap } from './paths.js';
+export { formatMatchMiss, abbreviateHashes } from './explain.js';
 export type { ArtifactRule, SimpleRuleType, ArtifactMap, HashDict } from './types.js';
