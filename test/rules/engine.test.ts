@@ -225,23 +225,36 @@ describe('rule semantics', () => {
       expect(checkArtifactPath(p), p).toBeUndefined();
   });
 
-  it('is linear: 100k artifacts, MATCH/ALLOW/DISALLOW in well under a second', () => {
-    const products: Map = {};
-    for (let i = 0; i < 100_000; i++) products[`src/dir${i % 100}/file${i}.c`] = h(String(i % 10));
-    const start = performance.now();
-    const r = apply(
-      'materials',
-      [
-        ['MATCH', '*', 'WITH', 'PRODUCTS', 'FROM', 'a'],
-        ['ALLOW', 'x'],
-        ['DISALLOW', '*'],
-      ],
-      products,
-      {},
-      { a: { materials: {}, products } }
-    );
-    expect(r.ok).toBe(true);
-    expect(performance.now() - start).toBeLessThan(1000);
+  it('is linear: 10× the artifacts cost about 10× the time, not 100× (MATCH/ALLOW/DISALLOW)', () => {
+    // A ratio, not a wall-clock bound alone: the machine running the tests may be busy. The best of
+    // three runs per size damps the noise; a quadratic engine would show a ratio near 100.
+    const best = (n: number) => {
+      const products: Map = {};
+      for (let i = 0; i < n; i++) products[`src/dir${i % 100}/file${i}.c`] = h(String(i % 10));
+      let ms = Infinity;
+      for (let round = 0; round < 3; round++) {
+        const start = performance.now();
+        const r = apply(
+          'materials',
+          [
+            ['MATCH', '*', 'WITH', 'PRODUCTS', 'FROM', 'a'],
+            ['ALLOW', 'x'],
+            ['DISALLOW', '*'],
+          ],
+          products,
+          {},
+          { a: { materials: {}, products } }
+        );
+        ms = Math.min(ms, performance.now() - start);
+        expect(r.ok).toBe(true);
+      }
+      return ms;
+    };
+    const small = best(10_000);
+    const large = best(100_000);
+    expect(large / Math.max(small, 1)).toBeLessThan(30);
+    // About 100 ms on an idle machine (bench/rules.mjs); generous for a loaded one.
+    expect(large).toBeLessThan(3000);
   });
 });
 
