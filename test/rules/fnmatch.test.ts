@@ -38,6 +38,8 @@ describe('fnmatch agrees with Python fnmatch.fnmatchcase', () => {
   it('is not exponential on many stars', () => {
     const start = Date.now();
     expect(fnmatch('a'.repeat(5000), '*a*a*a*a*a*a*a*a*b')).toBe(false);
-    expect(Date.now() - start).toBeLessThan(2000);
+    // A regex with these stars would take minutes; the matcher takes milliseconds. The bound is loose
+    // on purpose: this checks the algorithm, not the machine.
+    expect(Date.now() - start).toBeLessThan(15_000);
   });
 });
