@@ -80,7 +80,13 @@ export {
   normpath,
   resolveArtifact,
   resolveOCI,
+  resolveDir,
+  resolveGit,
   schemeOf,
+  artifactSources,
+  SCHEMES,
+  type ResolveOptions,
+  type OCIResult,
   type RecordOptions,
   type RecordResult,
 } from './artifacts/index.js';

@@ -21,7 +21,10 @@ export {
   resolveOCI,
   schemeOf,
   gitTrackedFiles,
+  gitExecutable,
+  artifactSources,
   SCHEMES,
+  type Scheme,
   type ResolveOptions,
   type OCIResult,
 } from './resolvers/index.js';

@@ -281,12 +281,23 @@ export async function recordArtifacts(
 
   // The walk is done; hashing has been running on the workers meanwhile.
   const digests = await pool.finish();
-  for (const uri of uris)
-    Object.assign(
-      result.artifacts,
-      await resolveArtifact(uri, { basePath: base, ociBlobs: options.ociBlobs })
-    );
   for (const f of w.files) result.artifacts[f.key] = digests[f.index]!;
+  for (const uri of uris) {
+    const entries = await resolveArtifact(uri, {
+      ...options,
+      basePath: base,
+      onWarning: (m) => warn(w, m),
+    });
+    for (const [key, hashes] of Object.entries(entries)) {
+      // A file literally named like a resolved URI must not silently replace it (or be replaced).
+      const had = result.artifacts[key];
+      if (had && JSON.stringify(had) !== JSON.stringify(hashes))
+        throw new RecordError(`${JSON.stringify(key)} is both a file and a resolved ${uri}`, {
+          hint: 'rename the file, or record the URI in another step',
+        });
+      result.artifacts[key] = hashes;
+    }
+  }
   result.excludedCount = w.excluded;
   return result;
 }

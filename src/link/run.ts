@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { JSONObject } from '../encoding/index.js';
 import { InputError, RecordError, SignatureVerificationError } from '../errors.js';
-import { recordArtifacts, type RecordOptions, type RecordResult } from '../artifacts/index.js';
+import {
+  artifactSources,
+  recordArtifacts,
+  type RecordOptions,
+  type RecordResult,
+} from '../artifacts/index.js';
 import type { Key } from '../crypto/index.js';
 import {
   DSSEEnvelope,
@@ -230,10 +235,16 @@ export async function matchProducts(
   const algorithms = [
     ...new Set(Object.values(link.products).flatMap((h) => Object.keys(h))),
   ].sort();
-  const disk = await recordArtifacts(options.paths?.length ? options.paths : ['.'], {
-    ...recordOptions(options),
-    hashAlgorithms: algorithms.length ? algorithms : ['sha256'],
-  });
+  // By default the link's URI products (oci:, dir:, git: …; ITE-4) are resolved again too.
+  const sources = artifactSources(Object.keys(link.products));
+  const disk = await recordArtifacts(
+    options.paths?.length ? options.paths : ['.', ...sources.uris],
+    {
+      ...recordOptions(options),
+      ociBlobs: options.ociBlobs ?? sources.ociBlobs,
+      hashAlgorithms: algorithms.length ? algorithms : ['sha256'],
+    }
+  );
   const result: MatchProductsResult = { onlyInLink: [], onlyOnDisk: [], differ: [] };
   for (const [path, hashes] of Object.entries(link.products)) {
     const d = disk.artifacts[path];
