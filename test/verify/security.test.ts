@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { intoto } from '../helpers/cli.js';
 import { testdir } from '../helpers/vectors.js';
+import { DSSE_PAYLOAD_TYPE, pae } from '../../src/index.js';
 import {
   H,
   layoutBody,
@@ -165,6 +166,28 @@ describe('A. in-toto advisories', () => {
       expect(r.stdout + r.stderr).toMatch(/duplicate key|only in case/);
     }
   });
+
+  for (const [what, text] of [
+    ['a duplicate "name"', '"name":"build","name":"other"'],
+    ['an escaped duplicate "name"', '"name":"build","na\\u006de":"other"'],
+    ['a case twin "Name"', '"name":"build","Name":"other"'],
+  ] as const) {
+    it(`A-9: a DSSE link whose validly signed payload has ${what} is rejected`, async () => {
+      const body = JSON.stringify(linkBody('build')).replace('"name":"build"', text);
+      const payload = Buffer.from(body, 'utf8');
+      const sig = alice.key.signSync(pae(DSSE_PAYLOAD_TYPE, payload));
+      const env = {
+        payload: payload.toString('base64'),
+        payloadType: DSSE_PAYLOAD_TYPE,
+        signatures: [{ keyid: alice.pub.keyID, sig: Buffer.from(sig).toString('base64') }],
+      };
+      const r = await verify(layoutBody([{ name: 'build', keys: [alice] }]), [
+        [linkFile('build', alice), JSON.stringify(env)],
+      ]);
+      expect(r.status, r.out).toBe(1);
+      expect(r.out).toMatch(/duplicate key|only in case/);
+    });
+  }
 });
 
 describe('B. go-witness analogues', () => {
