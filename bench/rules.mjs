@@ -28,7 +28,7 @@ const SCENARIOS = {
     ['ALLOW', 'README.md'],
     ['DISALLOW', '*'],
   ],
-  'MATCH * IN out WITH … IN src (prefixes)': [
+  'MATCH * IN out WITH … IN dist (prefixes)': [
     ['MATCH', '*', 'IN', 'out', 'WITH', 'PRODUCTS', 'IN', 'dist', 'FROM', 'build'],
     ['DISALLOW', '*'],
   ],
