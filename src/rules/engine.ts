@@ -90,9 +90,7 @@ function pyJoin(a: string, b: string): string {
 }
 
 /**
- * Calls `visit` for each queue entry the pattern selects (no prefix) and returns how many. Deleting
- * the visited entry from inside `visit` is safe: a Set iterator skips only entries deleted before it
- * reaches them, and only the current one is deleted.
+ * Calls `visit` for each queue entry the pattern selects (no prefix) and returns how many.
  */
 function eachSelected(queue: Set<string>, pattern: string, visit: (path: string) => void): number {
   if (isLiteralPattern(pattern)) {
@@ -126,10 +124,21 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
     let selected = 0;
     let consumed = 0;
     let sample: string[] | undefined;
+    // What the rule consumes is removed after its pass, as the reference subtracts its consumed set
+    // afterwards: the pass sees the queue as it was, and a rule that takes everything (the usual
+    // `MATCH *`) empties the Set at once instead of deleting entry by entry.
+    const taken: string[] = [];
+    // False when a taken path may not be a distinct queue entry (prefixed MATCH on odd paths).
+    let distinct = true;
     const consume = (p: string): void => {
-      if (!queue.delete(p)) return;
-      consumed++;
-      if (consumed <= SAMPLE) (sample ??= []).push(p);
+      taken.push(p);
+    };
+    const settle = (): void => {
+      if (distinct && taken.length === queue.size && taken.length > 0) {
+        consumed = taken.length;
+        queue.clear();
+      } else for (const p of taken) if (queue.delete(p)) consumed++;
+      if (consumed > 0) sample = taken.slice(0, SAMPLE);
     };
     const entry = (): RuleTrace => ({
       rule: packed,
@@ -161,7 +170,7 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
           });
         };
         // One selected artifact: `rel` is its path below the source prefix (REFERENCE.md §6).
-        const pair = (path: string, rel: string, sourcePath: string, defer?: string[]): void => {
+        const pair = (path: string, rel: string, sourcePath: string): void => {
           const destinationPath = rule.destinationPrefix
             ? joinPrefix(destPrefix, rule.destinationPrefix, rel)
             : rel;
@@ -171,22 +180,22 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
           if (!other) miss(path, destinationPath, 'missing', here);
           else if (!equalHashDicts(here, other))
             miss(path, destinationPath, 'hash-mismatch', here, other);
-          else if (defer && sourcePath !== path) defer.push(sourcePath);
-          else consume(sourcePath);
+          else {
+            if (sourcePath !== path) distinct = false;
+            consume(sourcePath);
+          }
         };
         const destPrefix = rule.destinationPrefix ? pyJoin(rule.destinationPrefix, '') : '';
         if (!rule.sourcePrefix) {
           selected = eachSelected(queue, rule.pattern, (p) => pair(p, p, p));
           break;
         }
-        // With a source prefix the reference selects from a snapshot and removes what it consumed
-        // afterwards; the consumed path is join(prefix, rel), which differs from the queue entry
-        // only for non-canonical paths (`lib//x`, a backslash). Those removals wait for the loop's end.
+        // With a source prefix the consumed path is join(prefix, rel), which differs from the queue
+        // entry only for non-canonical paths (`lib//x` → `/x`, a backslash).
         const sp = pyJoin(rule.sourcePrefix, '');
-        const deferred: string[] = [];
         const visit = (p: string): void => {
           const rel = p.slice(sp.length);
-          pair(p, rel, joinPrefix(sp, rule.sourcePrefix, rel), deferred);
+          pair(p, rel, joinPrefix(sp, rule.sourcePrefix, rel));
         };
         if (isLiteralPattern(rule.pattern)) {
           // Literal: the only candidate is prefix + pattern.
@@ -202,7 +211,6 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
               visit(p);
             }
         }
-        for (const p of deferred) consume(p);
         break;
       }
       case 'create':
@@ -266,6 +274,7 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
         break;
       }
     }
+    settle();
     trace.push(entry());
   }
   return { ok: true, trace, remaining: remaining() };
