@@ -12,10 +12,15 @@ export default defineConfig({
     // Both cores: CLI end-to-end tests spawn processes; keep parallelism modest.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // CI reports line coverage of the security core (issue: hardening asks for >= 95 %). CLI tests
+    // run the built binary in child processes, which in-process coverage does not see, so the report
+    // covers the library folders exercised in-process.
     coverage: {
+      enabled: !!process.env.CI,
       provider: 'v8',
-      include: ['src/**/*.ts'],
-      reporter: ['text-summary', 'json-summary'],
+      include: ['src/verify/**', 'src/rules/**', 'src/encoding/**', 'src/crypto/**'],
+      exclude: ['**/*.types.ts', 'src/rules/types.ts', 'src/verify/report.ts'],
+      reporter: ['text', 'text-summary', 'json-summary'],
     },
   },
 });

@@ -403,7 +403,8 @@ function keyFromPEM(text: string, source: string, opts: LoadKeyOptions): Key {
           (err as { code?: string }).code === 'ERR_OSSL_EVP_UNSUPPORTED'
             ? decryptPBES1(
                 Buffer.from(block.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'),
-                opts.password ?? ''
+                opts.password ?? '',
+                source
               )
             : undefined;
         if (!der) throw err;

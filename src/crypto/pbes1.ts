@@ -5,6 +5,7 @@
  * equals DES-EDE3-CBC with key K‖K‖K, which the default provider has, so no DES code is needed here.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
+import { KeyError } from '../errors.js';
 
 const OIDS: Record<string, string> = {
   '2a864886f70d010503': 'md5',
@@ -33,7 +34,7 @@ function readTLV(buf: Buffer, at: number): TLV {
 }
 
 /** Returns the decrypted PKCS#8 DER, or undefined when the PEM does not use a PBES1 DES scheme. */
-export function decryptPBES1(der: Buffer, password: string): Buffer | undefined {
+export function decryptPBES1(der: Buffer, password: string, source = 'key'): Buffer | undefined {
   try {
     const outer = readTLV(der, 0);
     const alg = readTLV(der, outer.start);
@@ -59,8 +60,16 @@ export function decryptPBES1(der: Buffer, password: string): Buffer | undefined 
       Buffer.concat([key, key, key]),
       t.subarray(8, 16)
     );
-    return Buffer.concat([decipher.update(der.subarray(data.start, data.end)), decipher.final()]);
-  } catch {
+    try {
+      return Buffer.concat([decipher.update(der.subarray(data.start, data.end)), decipher.final()]);
+    } catch {
+      // Bad padding after decryption: the password is wrong.
+      throw new KeyError(`${source}: wrong password`, {
+        hint: 'check the password given with -P/--password',
+      });
+    }
+  } catch (err) {
+    if (err instanceof KeyError) throw err;
     return undefined;
   }
 }
