@@ -195,7 +195,12 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
         const sp = pyJoin(rule.sourcePrefix, '');
         const visit = (p: string): void => {
           const rel = p.slice(sp.length);
-          pair(p, rel, joinPrefix(sp, rule.sourcePrefix, rel));
+          // p is sp + rel already: reuse it (its hash is cached) unless the join would differ.
+          pair(
+            p,
+            rel,
+            rel.startsWith('/') || rel.includes('\\') ? pyJoin(rule.sourcePrefix, rel) : p
+          );
         };
         if (isLiteralPattern(rule.pattern)) {
           // Literal: the only candidate is prefix + pattern.
