@@ -75,6 +75,9 @@ export function generateKeyPair(options: GenerateKeyOptions = {}): GeneratedKeyP
             }
       )
       .toString();
+    // in-toto-keygen writes an unencrypted PKCS#1 key without its final newline (securesystemslib
+    // slices the PEM header..footer); the encrypted one comes straight from pyca and keeps it.
+    if (pkcs1 && !password) privateText = privateText.trimEnd();
     const spki = createPublicKey(priv).export({ type: 'spki', format: 'pem' }).toString();
     // in-toto-keygen writes the RSA .pub without a trailing newline; PEM format keeps openssl's.
     publicText = pkcs1 ? spki.trimEnd() : spki;
@@ -96,9 +99,12 @@ export function generateKeyPair(options: GenerateKeyOptions = {}): GeneratedKeyP
     const full = parseKey(
       JSON.stringify({ ...base, keyval: { public: publicValue, private: privateValue } })
     );
+    // Field order as in-toto-keygen writes it (json.dumps of securesystemslib's dict, unsorted).
     const privDict = {
-      ...base,
+      keytype: base.keytype,
+      scheme: base.scheme,
       keyid: full.keyIDs.legacy,
+      keyid_hash_algorithms: base.keyid_hash_algorithms,
       keyval: { public: publicValue, private: privateValue },
     };
     const json = stringifyPython(privDict, {});

@@ -71,11 +71,28 @@ const RSA_SCHEMES: Record<string, { hash: string; pss: boolean }> = {
   'rsa-pkcs1v15-sha384': { hash: 'sha384', pss: false },
   'rsa-pkcs1v15-sha512': { hash: 'sha512', pss: false },
 };
-const ECDSA_SCHEMES: Record<string, { hash: string; curve: string }> = {
-  'ecdsa-sha2-nistp256': { hash: 'sha256', curve: 'prime256v1' },
-  'ecdsa-sha2-nistp384': { hash: 'sha384', curve: 'secp384r1' },
-  'ecdsa-sha2-nistp521': { hash: 'sha512', curve: 'secp521r1' },
+const ECDSA_SCHEMES = new Set([
+  'ecdsa-sha2-nistp224',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+]);
+/**
+ * ECDSA hashes by curve size (RFC 5656 §6.2.1), as in-toto-golang signs and verifies: golang's
+ * default scheme for any ECDSA key is `ecdsa-sha2-nistp256`, so a P-384 key listed under that scheme
+ * still signs with SHA-384. For every key python generates (P-256 with nistp256, P-384 with
+ * nistp384) this is the scheme's hash too (docs/DIFFERENCES.md).
+ */
+const CURVE_HASH: Record<string, string> = {
+  secp224r1: 'sha256',
+  prime256v1: 'sha256',
+  secp384r1: 'sha384',
+  secp521r1: 'sha512',
 };
+
+function ecdsaHash(key: KeyObject): string | undefined {
+  return CURVE_HASH[key.asymmetricKeyDetails?.namedCurve ?? ''];
+}
 /** Curves in-toto implementations use (golang also P-224/P-521); secp256k1 etc. are refused. */
 const CURVE_SCHEME: Record<string, string> = {
   prime256v1: 'ecdsa-sha2-nistp256',
@@ -192,9 +209,9 @@ export class Key {
           signature
         );
       }
-      const ec = ECDSA_SCHEMES[this.scheme];
-      if (this.keyType === 'ecdsa' && ec) {
-        return nodeVerify(ec.hash, data, { key, dsaEncoding: 'der' }, signature);
+      const ecHash = this.keyType === 'ecdsa' ? ecdsaHash(key) : undefined;
+      if (ecHash && ECDSA_SCHEMES.has(this.scheme)) {
+        return nodeVerify(ecHash, data, { key, dsaEncoding: 'der' }, signature);
       }
       return false;
     } catch {
@@ -224,11 +241,9 @@ export class Key {
         })
       );
     }
-    const ec = ECDSA_SCHEMES[this.scheme];
-    if (this.keyType === 'ecdsa' && ec) {
-      return new Uint8Array(
-        nodeSign(ec.hash, data, { key: priv as KeyObject, dsaEncoding: 'der' })
-      );
+    const ecHash = this.keyType === 'ecdsa' ? ecdsaHash(priv as KeyObject) : undefined;
+    if (ecHash && ECDSA_SCHEMES.has(this.scheme)) {
+      return new Uint8Array(nodeSign(ecHash, data, { key: priv as KeyObject, dsaEncoding: 'der' }));
     }
     throw new KeyError(`cannot sign with scheme ${this.scheme}`);
   }
@@ -442,6 +457,24 @@ interface DictOptions {
   keyIDFormat?: KeyIDFormat;
 }
 
+/** Refuses a scheme we cannot verify with, at load time rather than as a failed signature later. */
+function checkScheme(keytype: KeyType, scheme: string, source: string): void {
+  const known =
+    keytype === 'ed25519'
+      ? ['ed25519']
+      : keytype === 'rsa'
+        ? Object.keys(RSA_SCHEMES)
+        : [...ECDSA_SCHEMES];
+  if (!known.includes(scheme)) {
+    throw new KeyError(
+      `${source}: unsupported scheme ${JSON.stringify(scheme)} for an ${keytype} key`,
+      {
+        hint: `use one of ${known.join(', ')}`,
+      }
+    );
+  }
+}
+
 /** A Key from a securesystemslib key dict (a JSON key file or a layout's `keys` entry). */
 function keyFromDict(dict: JSONObject, opts: DictOptions): Key {
   const { source } = opts;
@@ -449,6 +482,7 @@ function keyFromDict(dict: JSONObject, opts: DictOptions): Key {
   if (!keytype)
     throw new KeyError(`${source}: unsupported keytype ${JSON.stringify(dict.keytype)}`);
   const scheme = typeof dict.scheme === 'string' ? dict.scheme : DEFAULT_SCHEMES[keytype];
+  checkScheme(keytype, scheme, source);
   const keyval = isJSONObject(dict.keyval) ? dict.keyval : {};
   const pub = keyval.public;
   const priv = opts.publicOnly ? undefined : keyval.private;

@@ -38,7 +38,7 @@ export function register(program: Command): void {
         const bits = opts.bits === undefined ? undefined : Number(opts.bits);
         if (bits !== undefined && !Number.isInteger(bits))
           throw new UsageErrorLike(`-b/--bits must be a whole number, got ${opts.bits}`);
-        const { existsSync, writeFileSync } = await import('node:fs');
+        const { existsSync } = await import('node:fs');
         for (const f of [name, `${name}.pub`]) {
           if (existsSync(f) && !opts.force)
             throw new UsageErrorLike(
@@ -59,8 +59,10 @@ export function register(program: Command): void {
           format: opts.format,
           password: password || undefined,
         });
-        writeFileSync(name, pair.privateText, { mode: 0o600 });
-        writeFileSync(`${name}.pub`, pair.publicText, { mode: 0o644 });
+        // Atomic writes create fresh files: with --force an old world-readable file is replaced by
+        // one with mode 0600, never rewritten in place with its old mode.
+        lib.writeFileAtomic(name, pair.privateText, 0o600);
+        lib.writeFileAtomic(`${name}.pub`, pair.publicText, 0o644);
         info(
           `wrote ${name} (private${password ? ', encrypted' : ''}) and ${name}.pub: ${pair.keyType} key ${pair.keyID}`
         );
