@@ -109,6 +109,9 @@ export {
   type RecordStopOptions,
   type MatchProductsOptions,
   type MatchProductsResult,
+  type ArtifactResolver,
+  scanSecrets,
+  type SecretHit,
 } from './link/index.js';
 export {
   compilePattern,

@@ -19,4 +19,6 @@ export {
   type RecordStopOptions,
   type MatchProductsOptions,
   type MatchProductsResult,
+  type ArtifactResolver,
 } from './run.js';
+export { scanSecrets, type SecretHit } from './secrets.js';

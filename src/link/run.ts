@@ -24,6 +24,7 @@ import {
   type SignedMetadata,
 } from '../metadata/index.js';
 import { runCommand } from './command.js';
+import { scanSecrets } from './secrets.js';
 
 export type ArtifactOptions = Omit<RecordOptions, 'onProgress'> & {
   onProgress?: RecordOptions['onProgress'];
@@ -38,6 +39,14 @@ export interface RunStepOptions extends ArtifactOptions {
   /** The command; empty = record only (`-x`): no byproducts at all, as the reference. */
   command?: readonly string[];
   recordStreams?: boolean;
+  /**
+   * Replace values of secret-looking environment variables (`*TOKEN*`, `*PASSWORD*`, …) in the
+   * recorded streams by `[redacted $NAME]` (SECURITY.md H-7). Without it they are only reported
+   * through `onWarning`, and the link stays identical to the reference's.
+   */
+  redactSecrets?: boolean;
+  /** The command's environment (default: ours); also what secrets are looked for. */
+  env?: NodeJS.ProcessEnv;
   useDSSE?: boolean;
   runTimeout?: number;
   /** Where to write the link (created if missing); default the current directory. */
@@ -115,14 +124,24 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
   let returnValue: number | undefined;
   const command = options.command ?? [];
   if (command.length > 0) {
+    const env = options.env ?? process.env;
     const r = await runCommand(command, {
+      env,
       recordStreams: options.recordStreams,
       timeoutSeconds: options.runTimeout,
       stdout: options.stdout,
       stderr: options.stderr,
     });
     returnValue = r.returnValue;
-    byproducts = { stdout: r.stdout, stderr: r.stderr, 'return-value': r.returnValue };
+    const scanned = scanSecrets(r, env, options.redactSecrets);
+    for (const hit of scanned.hits) {
+      options.onWarning?.(
+        options.redactSecrets
+          ? `redacted the value of $${hit.name} in the recorded ${hit.streams.join(' and ')}`
+          : `the recorded ${hit.streams.join(' and ')} contains the value of $${hit.name}: the signed link will carry it (pass --redact-secrets, or drop -s)`
+      );
+    }
+    byproducts = { stdout: scanned.stdout, stderr: scanned.stderr, 'return-value': r.returnValue };
   }
   const products = await recordArtifacts(options.products ?? [], rec);
   const link = new Link({
@@ -209,8 +228,22 @@ export async function recordStop(
   return { path, link, products };
 }
 
+/**
+ * Hashes an ITE-4 artifact name such as `dir:build` or `oci:…` from what is here now; undefined
+ * when it does not exist. `algorithms` are the ones the link used for it.
+ */
+export type ArtifactResolver = (
+  name: string,
+  algorithms: readonly string[]
+) => Promise<Record<string, string> | undefined>;
+
 export interface MatchProductsOptions extends ArtifactOptions {
   paths?: readonly string[];
+  /**
+   * Resolvers by URI scheme (without the colon) for product names like `dir:x`, `git:…`, `oci:…`
+   * (ITE-4). A name whose scheme has no resolver is an ordinary path, as in the reference.
+   */
+  resolvers?: Readonly<Record<string, ArtifactResolver>>;
 }
 
 export interface MatchProductsResult {
@@ -247,7 +280,9 @@ export async function matchProducts(
   );
   const result: MatchProductsResult = { onlyInLink: [], onlyOnDisk: [], differ: [] };
   for (const [path, hashes] of Object.entries(link.products)) {
-    const d = disk.artifacts[path];
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(path)?.[1];
+    const resolver = scheme === undefined ? undefined : options.resolvers?.[scheme];
+    const d = resolver ? await resolver(path, Object.keys(hashes).sort()) : disk.artifacts[path];
     if (!d) result.onlyInLink.push(path);
     else if (!sameHashes(hashes, d)) result.differ.push({ path, link: hashes, disk: d });
   }

@@ -1,6 +1,6 @@
 /** `intoto mock`: an unsigned `<name>.link` recording `.` before and after the command (in-toto-mock). */
 import type { Command } from 'commander';
-import { info } from '../output.js';
+import { info, warn } from '../output.js';
 import { ExitCode } from '../program.js';
 import { UsageErrorLike } from '../usage.js';
 
@@ -24,6 +24,9 @@ export function register(program: Command): void {
           command,
           recordStreams: true,
           useDSSE: flags.useDsse,
+          stdout: process.stdout,
+          stderr: process.stderr,
+          onWarning: (m) => warn(m),
         })
         .catch((err: unknown) => {
           if (err instanceof lib.CommandNotFoundError) {

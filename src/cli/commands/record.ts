@@ -89,7 +89,7 @@ export function register(program: Command): void {
         key: await key(flags),
         products: flags.products,
         metadataDirectory: flags.metadataDirectory,
-        command: flags.command ? flags.command.split(/\s+/).filter(Boolean) : undefined,
+        command: flags.command ? lib.shlexSplit(flags.command) : undefined,
         byproductsFrom: flags.byproductsFrom,
         useDSSE: flags.useDsse,
       });

@@ -24,6 +24,7 @@ interface RunFlags extends RecordingFlags {
   materials?: string[];
   products?: string[];
   recordStreams?: boolean;
+  redactSecrets?: boolean;
   noCommand?: boolean;
   metadataDirectory?: string;
   useDsse?: boolean;
@@ -50,6 +51,10 @@ export function register(program: Command): void {
     .option(
       '-s, --record-streams',
       "also record the command's stdout and stderr (they are always shown)"
+    )
+    .option(
+      '--redact-secrets',
+      'with -s: replace values of $*TOKEN*, $*PASSWORD*, … in the recorded output'
     )
     .option('-x, --no-command', 'run nothing, only record materials and products')
     .option('-d, --metadata-directory <dir>', 'where to write the link (created if missing)')
@@ -91,16 +96,21 @@ export function register(program: Command): void {
     const result = await lib
       .runStep({
         ...recordingOptions(flags),
+        ...(flags.quiet ? { onWarning: () => undefined } : {}),
         name: flags.stepName,
         key,
         materials: flags.materials,
         products: flags.products,
         command: noCommand ? [] : command,
         recordStreams: flags.recordStreams,
+        redactSecrets: flags.redactSecrets,
         useDSSE: flags.useDsse,
         runTimeout: timeout,
         metadataDirectory: flags.metadataDirectory,
         onProgress: progress.onProgress,
+        // Only recorded output must be piped (and teed back); otherwise the command keeps our
+        // terminal, so colours and interactive prompts work as without intoto.
+        ...(flags.recordStreams ? { stdout: process.stdout, stderr: process.stderr } : {}),
       })
       .catch((err: unknown) => {
         progress.end();
