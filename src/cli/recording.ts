@@ -37,26 +37,49 @@ export function addRecordingOptions(cmd: Command): Command {
 
 export { collect };
 
-/** A progress line on stderr, only on a terminal and only once recording has taken over a second. */
-export function progressReporter(label: string): {
+/** A terminal-ish stream: process.stderr, or a stand-in in tests. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/**
+ * A progress line (`\r`, no dependency) on stderr, only on a terminal and only once the current
+ * recording has taken over a second. `phase()` starts a new recording (materials, then products),
+ * so a long command in between does not make a quick product recording show a bar at once.
+ */
+export function progressReporter(
+  label: string,
+  stream: ProgressStream = process.stderr,
+  now: () => number = Date.now
+): {
   onProgress: (done: number, found: number) => void;
+  phase: (name: string) => void;
   end: () => void;
 } {
-  const start = Date.now();
+  let start = now();
+  let what = label;
   let shown = false;
   let last = 0;
+  const end = (): void => {
+    if (shown) stream.write('\r\u001b[K');
+    shown = false;
+  };
   return {
     onProgress: (done, found) => {
-      if (!process.stderr.isTTY) return;
-      const now = Date.now();
-      if (now - start < 1000 || now - last < 100) return;
-      last = now;
+      if (!stream.isTTY) return;
+      const t = now();
+      if (t - start < 1000 || t - last < 100) return;
+      last = t;
       shown = true;
-      process.stderr.write(`\r${label}: ${done}/${found} files   `);
+      stream.write(`\r${what}: ${done}/${found} files   `);
     },
-    end: () => {
-      if (shown) process.stderr.write('\r\u001b[K');
+    phase: (name) => {
+      end();
+      start = now();
+      what = `${label} ${name}`;
     },
+    end,
   };
 }
 

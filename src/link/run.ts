@@ -23,7 +23,7 @@ import {
   writeFileAtomic,
   type SignedMetadata,
 } from '../metadata/index.js';
-import { runCommand } from './command.js';
+import { normalizeNewlines, runCommand } from './command.js';
 import { scanSecrets } from './secrets.js';
 
 export type ArtifactOptions = Omit<RecordOptions, 'onProgress'> & {
@@ -53,6 +53,8 @@ export interface RunStepOptions extends ArtifactOptions {
   metadataDirectory?: string;
   /** Write nothing, just return the metadata. */
   noWrite?: boolean;
+  /** Told when recording materials, running the command and recording products begin. */
+  onPhase?: (phase: 'materials' | 'command' | 'products') => void;
   stdout?: Writable;
   stderr?: Writable;
 }
@@ -119,11 +121,13 @@ function recordOptions(o: ArtifactOptions): RecordOptions {
 export async function runStep(options: RunStepOptions): Promise<StepResult> {
   const file = linkFileName(options.name, options.key);
   const rec = recordOptions(options);
+  options.onPhase?.('materials');
   const materials = await recordArtifacts(options.materials ?? [], rec);
   let byproducts: JSONObject = {};
   let returnValue: number | undefined;
   const command = options.command ?? [];
   if (command.length > 0) {
+    options.onPhase?.('command');
     const env = options.env ?? process.env;
     const r = await runCommand(command, {
       env,
@@ -143,6 +147,7 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     }
     byproducts = { stdout: scanned.stdout, stderr: scanned.stderr, 'return-value': r.returnValue };
   }
+  options.onPhase?.('products');
   const products = await recordArtifacts(options.products ?? [], rec);
   const link = new Link({
     name: options.name,
@@ -217,7 +222,8 @@ export async function recordStop(
   if (options.command?.length) link.command = [...options.command];
   if (options.byproductsFrom) {
     link.byproducts = {
-      stdout: readFileSync(options.byproductsFrom, 'utf8'),
+      // Newlines as a recorded stream would have them (REFERENCE.md §4).
+      stdout: normalizeNewlines(readFileSync(options.byproductsFrom, 'utf8')),
       stderr: '',
       'return-value': 0,
     };

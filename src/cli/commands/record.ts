@@ -4,6 +4,7 @@ import { loadKeys } from '../keys.js';
 import { info } from '../output.js';
 import {
   addRecordingOptions,
+  progressReporter,
   recordingOptions,
   reportExcluded,
   type RecordingFlags,
@@ -59,13 +60,17 @@ export function register(program: Command): void {
     .option('-m, --materials <paths...>', 'files and directories to record')
     .action(async (flags: RecordFlags) => {
       const lib = await import('../../index.js');
-      const r = await lib.recordStart({
-        ...recordingOptions(flags),
-        name: flags.stepName,
-        key: await key(flags),
-        materials: flags.materials,
-        useDSSE: flags.useDsse,
-      });
+      const progress = progressReporter('hashing materials');
+      const r = await lib
+        .recordStart({
+          ...recordingOptions(flags),
+          onProgress: progress.onProgress,
+          name: flags.stepName,
+          key: await key(flags),
+          materials: flags.materials,
+          useDSSE: flags.useDsse,
+        })
+        .finally(progress.end);
       if (!flags.quiet) {
         reportExcluded(flags, r.materials);
         info(
@@ -83,16 +88,20 @@ export function register(program: Command): void {
     .option('--byproducts-from <file>', 'record this file as the step output')
     .action(async (flags: RecordFlags) => {
       const lib = await import('../../index.js');
-      const r = await lib.recordStop({
-        ...recordingOptions(flags),
-        name: flags.stepName,
-        key: await key(flags),
-        products: flags.products,
-        metadataDirectory: flags.metadataDirectory,
-        command: flags.command ? lib.shlexSplit(flags.command) : undefined,
-        byproductsFrom: flags.byproductsFrom,
-        useDSSE: flags.useDsse,
-      });
+      const progress = progressReporter('hashing products');
+      const r = await lib
+        .recordStop({
+          ...recordingOptions(flags),
+          onProgress: progress.onProgress,
+          name: flags.stepName,
+          key: await key(flags),
+          products: flags.products,
+          metadataDirectory: flags.metadataDirectory,
+          command: flags.command ? lib.shlexSplit(flags.command) : undefined,
+          byproductsFrom: flags.byproductsFrom,
+          useDSSE: flags.useDsse,
+        })
+        .finally(progress.end);
       if (!flags.quiet) {
         reportExcluded(flags, r.products);
         info(

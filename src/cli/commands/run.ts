@@ -108,6 +108,7 @@ export function register(program: Command): void {
         runTimeout: timeout,
         metadataDirectory: flags.metadataDirectory,
         onProgress: progress.onProgress,
+        onPhase: (phase) => (phase === 'command' ? progress.end() : progress.phase(phase)),
         // Only recorded output must be piped (and teed back); otherwise the command keeps our
         // terminal, so colours and interactive prompts work as without intoto.
         ...(flags.recordStreams ? { stdout: process.stdout, stderr: process.stderr } : {}),
