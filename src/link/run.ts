@@ -10,6 +10,7 @@ import { InputError, RecordError, SignatureVerificationError } from '../errors.j
 import {
   artifactSources,
   recordArtifacts,
+  schemeOf,
   type RecordOptions,
   type RecordResult,
 } from '../artifacts/index.js';
@@ -247,7 +248,8 @@ export interface MatchProductsOptions extends ArtifactOptions {
   paths?: readonly string[];
   /**
    * Resolvers by URI scheme (without the colon) for product names like `dir:x`, `git:…`, `oci:…`
-   * (ITE-4). A name whose scheme has no resolver is an ordinary path, as in the reference.
+   * (ITE-4), for schemes the recorder does not know or to replace its resolver; `dir:`, `file:`,
+   * `git:`, `git-tree:` and `oci:` (blobs included) are resolved by the recorder itself.
    */
   resolvers?: Readonly<Record<string, ArtifactResolver>>;
 }
@@ -274,16 +276,33 @@ export async function matchProducts(
   const algorithms = [
     ...new Set(Object.values(link.products).flatMap((h) => Object.keys(h))),
   ].sort();
-  // By default the link's URI products (oci:, dir:, git: …; ITE-4) are resolved again too.
+  // By default the link's URI products (oci:, dir:, git: …; ITE-4) are resolved again too, and `.`
+  // is walked (as the reference) unless every product is such a name: then the files here are not
+  // what the link speaks of, and listing them all as "only on disk" would be noise.
   const sources = artifactSources(Object.keys(link.products));
+  const names = Object.keys(link.products);
+  const plain =
+    names.length === 0 || sources.uris.length === 0 || names.some((n) => schemeOf(n) === undefined);
+  const paths = options.paths?.length ? options.paths : [...(plain ? ['.'] : []), ...sources.uris];
+  const rec: RecordOptions = {
+    ...recordOptions(options),
+    ociBlobs: options.ociBlobs ?? sources.ociBlobs,
+    hashAlgorithms: algorithms.length ? algorithms : ['sha256'],
+  };
   const disk = await recordArtifacts(
-    options.paths?.length ? options.paths : ['.', ...sources.uris],
-    {
-      ...recordOptions(options),
-      ociBlobs: options.ociBlobs ?? sources.ociBlobs,
-      hashAlgorithms: algorithms.length ? algorithms : ['sha256'],
-    }
+    paths.filter((p) => schemeOf(p) === undefined),
+    rec
   );
+  // One URI at a time: a resource that is gone (or no longer resolves) is a product missing here,
+  // an exit-1 difference, not a reason to give up on the whole comparison.
+  for (const uri of paths.filter((p) => schemeOf(p) !== undefined)) {
+    try {
+      Object.assign(disk.artifacts, (await recordArtifacts([uri], rec)).artifacts);
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      options.onWarning?.(err.message);
+    }
+  }
   const result: MatchProductsResult = { onlyInLink: [], onlyOnDisk: [], differ: [] };
   for (const [path, hashes] of Object.entries(link.products)) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(path)?.[1];

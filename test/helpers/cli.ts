@@ -1,5 +1,5 @@
 /** Runs the built CLI (dist/) as a user would, and the reference in-toto tools when present. */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CLI } from './vectors.js';
 
@@ -37,4 +37,45 @@ export function requireReference(): boolean {
 export function reference(tool: string, args: string[], options: SpawnSyncOptions = {}): RunResult {
   const r = spawnSync(`/usr/bin/${tool}`, args, { encoding: 'utf8', ...options });
   return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Collects a child's output and exit status without blocking the test worker's event loop. */
+function settle(child: ReturnType<typeof spawn>): Promise<RunResult> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (c: Buffer) => out.push(c));
+  child.stderr?.on('data', (c: Buffer) => err.push(c));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) =>
+      resolve({
+        status,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      })
+    );
+  });
+}
+
+/**
+ * {@link intoto} without blocking: a file of many synchronous CLI runs can starve vitest's worker
+ * RPC for over 60 s ("Timeout calling onTaskUpdate") on a loaded machine.
+ */
+export function intotoAsync(args: string[], options: SpawnOptions = {}): Promise<RunResult> {
+  return settle(
+    spawn(process.execPath, [CLI, ...args], {
+      ...options,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+    })
+  );
+}
+
+/** {@link reference} without blocking. */
+export function referenceAsync(
+  tool: string,
+  args: string[],
+  options: SpawnOptions = {}
+): Promise<RunResult> {
+  return settle(spawn(`/usr/bin/${tool}`, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] }));
 }

