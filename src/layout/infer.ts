@@ -69,11 +69,15 @@ export function inferLayout(
   // feeds(A, B): some material of B is, hash for hash, a product of A.
   const feeds = (a: Link, b: Link): string[] =>
     Object.keys(b.materials).filter((p) => equalHashDicts(a.products[p], b.materials[p]));
+  // A comes before B when more of B's materials are A's products than the other way round. A step
+  // that records the whole tree (`-m . -p .`, intoto mock) passes unchanged files on, so "some
+  // overlap" holds both ways and would order steps by file name instead of by data flow.
+  const flowsInto = (a: Link, b: Link): boolean => feeds(a, b).length > feeds(b, a).length;
   const names = [...byName.keys()];
   const deps = new Map(
     names.map((n) => [
       n,
-      names.filter((m) => m !== n && feeds(byName.get(m)!.link, byName.get(n)!.link).length > 0),
+      names.filter((m) => m !== n && flowsInto(byName.get(m)!.link, byName.get(n)!.link)),
     ])
   );
   // Dependency order (a stable topological sort; cycles keep the given order).

@@ -179,6 +179,9 @@ const checks: Rule[] = [
   },
   function rules(ctx) {
     const names = new Set(ctx.items.map((i) => i.name));
+    const inspections = new Set(
+      ctx.items.filter((i) => i.kind === 'inspection').map((i) => i.name)
+    );
     for (const it of ctx.items) {
       for (const kind of ['materials', 'products'] as const) {
         const raw = it.rawRules[kind];
@@ -198,7 +201,20 @@ const checks: Rule[] = [
             }
             return;
           }
-          if (rule.type === 'match' && !names.has(rule.destinationStep)) {
+          if (
+            rule.type === 'match' &&
+            it.kind === 'step' &&
+            inspections.has(rule.destinationStep)
+          ) {
+            // Step rules are checked before any inspection runs and see step links only
+            // (REFERENCE.md §5 steps 10-12): this MATCH can never consume anything.
+            ctx.errors.push({
+              code: 'match-from-inspection',
+              where,
+              message: `MATCH ... FROM ${rule.destinationStep}: a step cannot match from an inspection (inspections run after step rules are checked)`,
+              hint: 'match from a step, or move the rule into an inspection',
+            });
+          } else if (rule.type === 'match' && !names.has(rule.destinationStep)) {
             ctx.errors.push({
               code: 'unknown-step',
               where,
@@ -239,8 +255,15 @@ const checks: Rule[] = [
         });
         continue;
       }
-      const prog = (typeof run[0] === 'string' ? run[0] : '').split('/').pop() ?? '';
-      if (SHELLS.has(prog) || run.includes('-c')) {
+      // `env [VAR=value...] sh -c …` still runs a shell; `gcc -c` / `grep -c` do not.
+      const base = (a: JSONValue | undefined) =>
+        (typeof a === 'string' ? a : '').split('/').pop() ?? '';
+      const argv =
+        base(run[0]) === 'env'
+          ? run.slice(1).filter((a) => !(typeof a === 'string' && a.includes('=')))
+          : run;
+      const prog = base(argv[0]);
+      if (SHELLS.has(prog)) {
         ctx.warnings.push({
           code: 'shell-inspection',
           where: `${it.where}.run`,
@@ -275,8 +298,13 @@ const checks: Rule[] = [
   function sampleLinks(ctx) {
     const links = ctx.options.links;
     if (!links) return;
+    // Step rules see step links only; inspection rules see all (REFERENCE.md §5 steps 10, 12).
+    const stepNames = new Set(ctx.items.filter((i) => i.kind === 'step').map((i) => i.name));
+    const stepLinks = new Map([...links].filter(([n]) => stepNames.has(n)));
     for (const it of ctx.items) {
       const own = links.get(it.name);
+      // A trial run has no inspection links (the verifier makes them): not worth a warning.
+      if (!own && it.kind === 'inspection') continue;
       if (!own) {
         ctx.warnings.push({
           code: 'no-sample',
@@ -292,7 +320,7 @@ const checks: Rule[] = [
           rules,
           materials: own.materials,
           products: own.products,
-          links,
+          links: it.kind === 'step' ? stepLinks : links,
         });
         for (const t of result.trace) {
           if (t.selected === 0 && t.rule[0] !== 'DISALLOW' && t.rule[0] !== 'REQUIRE') {

@@ -1,14 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Layout,
@@ -24,6 +16,7 @@ import {
   toMermaid,
 } from '../../src/index.js';
 import { intoto, reference, requireReference, type RunResult } from '../helpers/cli.js';
+import { CHROMIUM, chromium } from '../helpers/chromium.js';
 import { testdir } from '../helpers/vectors.js';
 import { party } from '../helpers/chain.js';
 
@@ -284,34 +277,16 @@ describe('authoring with intoto layout', () => {
       ]),
       'graph html'
     );
-    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
-    if (!chromium) {
+    if (!CHROMIUM) {
       if (process.env.CI) throw new Error('chromium is missing: .ci/run installs it');
       return;
     }
-    const flags = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
-    ];
     const url = `file://${join(dir, 'chain.html')}`;
     const png = join(dir, 'chain.png');
-    spawnSync(chromium, [...flags, `--screenshot=${png}`, '--window-size=1200,600', url], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    chromium([`--screenshot=${png}`, '--window-size=1200,600', url]);
     expect(existsSync(png)).toBe(true);
     expect(statSync(png).size).toBeGreaterThan(5000);
-    const dom = spawnSync(chromium, [...flags, '--dump-dom', url], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    }).stdout;
+    const dom = chromium(['--dump-dom', url]).stdout;
     for (const name of ['checkout', 'build', 'package', 'untar']) expect(dom).toContain(name);
     expect(dom).toContain('✓ checkout');
   });
