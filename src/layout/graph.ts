@@ -149,7 +149,9 @@ export function toHTML(g: LayoutGraph, title = 'Supply chain'): string {
   const pos = new Map<string, { x: number; y: number }>();
   for (const [layer, ns] of layers)
     ns.forEach((n, i) => pos.set(n.id, { x: 40 + layer * (W + GX), y: 90 + i * (H + GY) }));
-  const width = 80 + Math.max(...[...layers.keys()].map((l) => l + 1), 1) * (W + GX);
+  const columns = Math.max(...[...layers.keys()].map((l) => l + 1), 1);
+  // No gap after the last column: a three-step chain fits a 1200 px window.
+  const width = 80 + columns * W + (columns - 1) * GX;
   const height = 120 + Math.max(...[...layers.values()].map((ns) => ns.length), 1) * (H + GY);
   const fill = { pass: '#d4f7d4', fail: '#f9d0d0', unknown: '#f2f2f2' };
   const stroke = { pass: '#2a7a2a', fail: '#a32020', unknown: '#777777' };
@@ -158,7 +160,8 @@ export function toHTML(g: LayoutGraph, title = 'Supply chain'): string {
     const a = pos.get(e.from)!;
     const b = pos.get(e.to)!;
     const [x1, y1, x2, y2] = [a.x + W, a.y + H / 2, b.x, b.y + H / 2];
-    const label = e.label.length > 34 ? `${e.label.slice(0, 33)}…` : e.label;
+    // About 5.5 px per character at font-size 10: stay inside the gap between boxes (full text in <title>).
+    const label = e.label.length > 28 ? `${e.label.slice(0, 27)}…` : e.label;
     const span = Math.round((b.x - a.x) / (W + GX));
     if (span > 1) {
       // An edge over other layers arcs above the boxes in between.
@@ -200,7 +203,7 @@ export function toHTML(g: LayoutGraph, title = 'Supply chain'): string {
 </head><body>
 <h1>${html(title)}</h1>
 ${legend}
-<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${html(title)}">
+<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" style="max-width:100%;height:auto" role="img" aria-label="${html(title)}">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>
 ${parts.join('\n')}
 </svg>
