@@ -33,6 +33,7 @@ export {
   Key,
   parseKey,
   loadKey,
+  isEncryptedKey,
   legacyKeyID,
   newKeyID,
   generateKeyPair,

@@ -37,18 +37,22 @@ function typeAt(flags: KeyFlags, i: number, count: number): string | undefined {
 }
 
 /**
- * Loads each key file. A key that turns out to be encrypted is retried with the password from
- * `-P PW`, or a prompt for bare `-P` / `-p`.
+ * Loads each key file with the password from `-P PW`; for bare `-P` / `-p`, prompts for the keys
+ * that are encrypted (an unencrypted key needs no answer, so scripts can pass `-P` harmlessly).
  */
 export async function loadKeys(paths: string[], flags: KeyFlags): Promise<Key[]> {
   const lib = await import('../index.js');
+  const { readFile } = await import('node:fs/promises');
   const format = keyIDFormat(flags.keyidFormat);
   const keys: Key[] = [];
   for (const [i, path] of paths.entries()) {
     const keyType = typeAt(flags, i, paths.length);
     let password = typeof flags.password === 'string' ? flags.password : undefined;
     if (password === undefined && (flags.password === true || flags.prompt)) {
-      password = await promptPassword(`Enter password for ${path} (empty if not encrypted): `);
+      // Unreadable files fall through to loadKey, which reports them.
+      const content = await readFile(path).catch(() => undefined);
+      if (content && lib.isEncryptedKey(content))
+        password = await promptPassword(`Enter password for ${path}: `);
     }
     if (password === '') password = undefined;
     keys.push(await lib.loadKey(path, { password, keyType, keyIDFormat: format }));

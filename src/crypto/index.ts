@@ -2,6 +2,7 @@ export {
   Key,
   parseKey,
   loadKey,
+  isEncryptedKey,
   DEFAULT_SCHEMES,
   type KeyType,
   type KeyIDFormat,

@@ -99,14 +99,15 @@ export function generateKeyPair(options: GenerateKeyOptions = {}): GeneratedKeyP
     const full = parseKey(
       JSON.stringify({ ...base, keyval: { public: publicValue, private: privateValue } })
     );
-    // Field order as in-toto-keygen writes it (json.dumps of securesystemslib's dict, unsorted).
-    const privDict = {
-      keytype: base.keytype,
-      scheme: base.scheme,
-      keyid: full.keyIDs.legacy,
-      keyid_hash_algorithms: base.keyid_hash_algorithms,
-      keyval: { public: publicValue, private: privateValue },
-    };
+    // Field order as in-toto-keygen writes it (json.dumps of securesystemslib's dict, unsorted;
+    // its ecdsa dict puts keyid_hash_algorithms last).
+    const keyval = { public: publicValue, private: privateValue };
+    const hashes = base.keyid_hash_algorithms;
+    const head = { keytype: type, scheme: key.scheme, keyid: full.keyIDs.legacy };
+    const privDict =
+      type === 'ed25519'
+        ? { ...head, keyid_hash_algorithms: hashes, keyval }
+        : { ...head, keyval, keyid_hash_algorithms: hashes };
     const json = stringifyPython(privDict, {});
     privateText = password ? sslEncrypt(json, password) : json;
     publicText = stringifyPython({ ...base, keyval: { public: publicValue } }, {});

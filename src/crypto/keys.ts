@@ -584,6 +584,18 @@ function keyFromJSONText(text: string, source: string, options: LoadKeyOptions):
 }
 
 /**
+ * True when the key content is password-protected (encrypted PKCS#8, an OpenSSL `Proc-Type:
+ * 4,ENCRYPTED` PEM, or the securesystemslib encrypted string), so a caller prompts only when needed.
+ */
+export function isEncryptedKey(content: string | Uint8Array): boolean {
+  const text = typeof content === 'string' ? content : Buffer.from(content).toString('utf8');
+  if (isSSLEncrypted(text)) return true;
+  return (
+    /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(text) || /Proc-Type:\s*4,ENCRYPTED/.test(text)
+  );
+}
+
+/**
  * Parses a key from file content, detecting the format: PEM (PKCS#1, PKCS#8, SPKI, SEC1, encrypted,
  * X.509 certificate), securesystemslib JSON (ed25519/ecdsa/rsa, public or private), or the
  * securesystemslib encrypted string.

@@ -80,8 +80,19 @@ function parseSignatures(
       throw new FormatError(`${source}: ${p}: expected a signature object`, { path: p });
     if (typeof entry.keyid !== 'string')
       throw new FormatError(`${source}: ${p}.keyid: expected a string`, { path: `${p}.keyid` });
-    if (typeof entry.sig !== 'string')
-      throw new FormatError(`${source}: ${p}.sig: expected a string`, { path: `${p}.sig` });
+    if (typeof entry.sig !== 'string') {
+      // in-toto 1.3.1 GPG signatures carry `signature` and `other_headers` instead of `sig`.
+      const gpg = typeof entry.signature === 'string' && 'other_headers' in entry;
+      throw new FormatError(
+        gpg
+          ? `${source}: ${p}: a GPG signature, which intoto does not support`
+          : `${source}: ${p}.sig: expected a string`,
+        {
+          path: `${p}.sig`,
+          hint: gpg ? 're-sign the metadata with a key (intoto sign -k)' : undefined,
+        }
+      );
+    }
     if (encoding === 'hex' && !/^[0-9a-fA-F]*$/.test(entry.sig)) {
       throw new FormatError(`${source}: ${p}.sig: expected hex`, { path: `${p}.sig` });
     }

@@ -1,6 +1,8 @@
 """Signs with every scheme via pyca cryptography, or verifies via securesystemslib (the reference's
-own verify_signature). Reads a JSON request on stdin, writes a JSON answer on stdout.
+own verify_signature); for DSSE envelopes builds the PAE itself (ITE-5 / DSSE v1), independently of
+the code under test. Reads a JSON request on stdin, writes a JSON answer on stdout.
 Run with /usr/bin/python3 (the Debian python that has the in-toto libraries)."""
+import base64
 import json
 import sys
 
@@ -52,8 +54,34 @@ def verify_all(items):
     return results
 
 
+def pae(payload_type, body):
+    t = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %b %d %b" % (len(t), t, len(body), body)
+
+
+def verify_dsse(items):
+    """For each {envelope (file text), key}: whether every signature verifies over the PAE."""
+    results = []
+    for item in items:
+        env = json.loads(item["envelope"])
+        body = base64.b64decode(env["payload"], validate=True)
+        data = pae(env["payloadType"], body)
+        oks = []
+        for sig in env["signatures"]:
+            entry = {"keyid": "ab" * 32, "sig": base64.b64decode(sig["sig"], validate=True).hex()}
+            key = dict(item["key"], keyid="ab" * 32, keyid_hash_algorithms=["sha256", "sha512"])
+            try:
+                oks.append(keys.verify_signature(key, entry, data))
+            except Exception as err:  # pylint: disable=broad-except
+                oks.append("error: " + type(err).__name__ + ": " + str(err))
+        results.append({"ok": oks, "payload": json.loads(body.decode("utf-8"))["_type"]})
+    return results
+
+
 request = json.load(sys.stdin)
 if request["op"] == "sign":
     json.dump(sign_all(bytes.fromhex(request["data"])), sys.stdout)
+elif request["op"] == "verify-dsse":
+    json.dump(verify_dsse(request["items"]), sys.stdout)
 else:
     json.dump(verify_all(request["items"]), sys.stdout)

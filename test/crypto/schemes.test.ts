@@ -5,26 +5,13 @@
  * signatures fail closed for every scheme (SECURITY.md B-1).
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { constants, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { join } from 'node:path';
 import { Key, parseKey } from '../../src/index.js';
 import { requireReference } from '../helpers/cli.js';
-import { ROOT } from '../helpers/vectors.js';
+import { referenceCrypto } from './reference.js';
 
 const run = requireReference();
-const SCRIPT = join(ROOT, 'test/crypto/reference_schemes.py');
 const DATA = Buffer.from('{"_type":"link","name":"ünï \\"q\\" \u0001","n":9007199254740993}');
-
-function python<T>(request: object): T {
-  const r = spawnSync('/usr/bin/python3', [SCRIPT], {
-    input: JSON.stringify(request),
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  if (r.status !== 0) throw new Error(`reference_schemes.py failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 /** Signatures that must never verify, derived from a valid one (B-1). */
 function malformed(sig: Buffer): [string, Buffer][] {
@@ -64,7 +51,8 @@ interface PySig {
 
 describe.runIf(run)('signatures by pyca cryptography verify with Key.verify', () => {
   let cached: PySig[] | undefined;
-  const pySigs = () => (cached ??= python<PySig[]>({ op: 'sign', data: DATA.toString('hex') }));
+  const pySigs = () =>
+    (cached ??= referenceCrypto<PySig[]>({ op: 'sign', data: DATA.toString('hex') }));
   it('every scheme and PSS salt length; another message and malformed signatures fail', () => {
     const sigs = pySigs();
     // 4 hashes × (4 PSS salts + PKCS#1 v1.5) + P-256 + P-384 + ed25519.
@@ -173,7 +161,9 @@ describe('our signatures, every scheme', () => {
       };
     });
     const tampered = items.map((i) => ({ ...i, data: `${i.data}20` }));
-    expect(python<unknown[]>({ op: 'verify', items })).toEqual(items.map(() => true));
-    expect(python<unknown[]>({ op: 'verify', items: tampered })).toEqual(items.map(() => false));
+    expect(referenceCrypto<unknown[]>({ op: 'verify', items })).toEqual(items.map(() => true));
+    expect(referenceCrypto<unknown[]>({ op: 'verify', items: tampered })).toEqual(
+      items.map(() => false)
+    );
   });
 });
