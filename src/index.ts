@@ -75,7 +75,9 @@ export {
 export {
   recordArtifacts,
   DEFAULT_EXCLUDE_PATTERNS,
+  hashFile,
   hashFileSync,
+  hashFiles,
   SUPPORTED_HASH_ALGORITHMS,
   ExcludeFilter,
   normpath,
@@ -90,6 +92,8 @@ export {
   type OCIResult,
   type RecordOptions,
   type RecordResult,
+  type HashOptions,
+  type ProgressCallback,
 } from './artifacts/index.js';
 export {
   runCommand,

@@ -1,77 +1,127 @@
 /**
- * File hashing on node:crypto (OpenSSL's SHA-2 is about 6× faster than pure-JS SHA-256 here), on a
- * pool of worker threads so both cores hash while the main thread walks. Small files are read whole,
- * large ones streamed through a reused 1 MiB buffer (memory stays bounded whatever the file size).
+ * File hashing on node:crypto — OpenSSL's SHA-2 is about 6× faster than pure-JS SHA-256 on this
+ * machine — on a pool of worker threads, so every core hashes while the main thread walks the tree.
+ * Small files cost one open, two fstats and one read; large ones are streamed through a reused 1 MiB
+ * buffer, so memory stays bounded whatever the file size (a 1 GiB file hashes in < 150 MiB RSS).
  *
- * The worker's code is a self-contained script evaluated by `new Worker(code, {eval: true})`, so the
- * same code runs from `dist/` and from TypeScript sources under test.
+ * The worker's code is a self-contained script evaluated by `new Worker(code, {eval: true})`, built
+ * from the very functions this thread uses, so the same code runs from `dist/` and from TypeScript
+ * sources under vitest, and the in-thread fallback cannot drift from the workers.
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RecordError } from '../errors.js';
+import type { HashDict } from './types.js';
 
-export type HashDict = Record<string, string>;
+export type { HashDict } from './types.js';
 
 export const SUPPORTED_HASH_ALGORITHMS = ['sha256', 'sha384', 'sha512'] as const;
 
 const CHUNK = 1 << 20;
 
 /**
- * Hashes one open file. Shared verbatim with the worker script (see WORKER_SOURCE), so the two paths
- * cannot drift apart. A short read means end of file, so a small file costs one fstat and one read.
- * The size seen by fstat before reading must equal the bytes read, or the file changed while it was
- * being hashed. Line-ending normalisation turns `\r\n` and lone `\r` into `\n` and is safe across
- * chunk boundaries (a `\r` ending one chunk is held until the next byte is seen).
+ * Line-ending normalisation as securesystemslib's `digest_fileobject` does it (`\r\n` → `\n`, then a
+ * lone `\r` → `\n`; REFERENCE.md §1.7), fed chunk by chunk. A `\r` ending a chunk is held back until
+ * the next chunk shows whether a `\n` follows, so chunk boundaries never change the digest.
+ * Scans with `indexOf` and copies the runs between CRs (a byte loop in JS is several times slower).
+ */
+function lineEndingNormalizer(): { push(chunk: Buffer): Buffer; end(): Buffer } {
+  let pendingCR = false;
+  return {
+    push(chunk) {
+      let i = 0;
+      const parts = [];
+      if (pendingCR) {
+        pendingCR = false;
+        parts.push(Buffer.from([10]));
+        if (chunk.length > 0 && chunk[0] === 10) i = 1;
+      }
+      for (;;) {
+        const cr = chunk.indexOf(13, i);
+        if (cr === -1) {
+          parts.push(chunk.subarray(i));
+          break;
+        }
+        parts.push(chunk.subarray(i, cr));
+        if (cr + 1 === chunk.length) {
+          pendingCR = true;
+          break;
+        }
+        parts.push(Buffer.from([10]));
+        i = chunk[cr + 1] === 10 ? cr + 2 : cr + 1;
+      }
+      return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    },
+    end() {
+      const tail = pendingCR ? Buffer.from([10]) : Buffer.alloc(0);
+      pendingCR = false;
+      return tail;
+    },
+  };
+}
+
+interface HashOutcome {
+  digests: HashDict;
+  /** Bytes read from the file (before normalisation). */
+  bytes: number;
+  /** Size or modification time differed before and after reading, or the read count differed. */
+  changed: boolean;
+}
+
+/**
+ * Hashes one open file. Shared verbatim with the worker script (see WORKER_SOURCE): it may use only
+ * its parameters, `Buffer` and `lineEndingNormalizer`. A short read means end of file, so a small
+ * file costs one read. fstat before and after: a file whose size or mtime moved, or whose byte count
+ * differs from its size, changed while it was hashed, and its digest describes no real state of it.
  */
 function hashOpenFile(
   fs: { readSync: typeof readSync; fstatSync: typeof fstatSync },
-  crypto: { createHash: typeof createHash },
+  crypto: { createHash: typeof createHash; hash?: typeof nodeCrypto.hash },
   fd: number,
   algorithms: readonly string[],
   normalize: boolean,
   buffer: Buffer
-): { digests: Record<string, string>; changed: boolean } {
-  const size = fs.fstatSync(fd).size;
-  const hashes = algorithms.map((a) => crypto.createHash(a));
-  let pendingCR = false;
-  let total = 0;
-  for (;;) {
-    const n = fs.readSync(fd, buffer, 0, buffer.length, null);
-    if (n === 0) break;
-    total += n;
-    let chunk = buffer.subarray(0, n);
-    if (normalize) {
-      const out = Buffer.allocUnsafe(n + 1);
-      let o = 0;
-      let i = 0;
-      if (pendingCR) {
-        out[o++] = 10;
-        if (chunk[0] === 10) i = 1;
-        pendingCR = false;
-      }
-      for (; i < n; i++) {
-        const c = chunk[i];
-        if (c === 13) {
-          if (i + 1 < n) {
-            out[o++] = 10;
-            if (chunk[i + 1] === 10) i++;
-          } else pendingCR = true;
-        } else out[o++] = c;
-      }
-      chunk = out.subarray(0, o);
+): HashOutcome {
+  const before = fs.fstatSync(fd);
+  const digests: HashDict = {};
+  let total = fs.readSync(fd, buffer, 0, buffer.length, null);
+  if (total < buffer.length && !normalize && crypto.hash) {
+    // The whole file in one read: one-shot hashing skips a Hash object per file and algorithm.
+    const data = buffer.subarray(0, total);
+    for (const a of algorithms) digests[a] = crypto.hash(a, data, 'hex');
+  } else {
+    const hashes = algorithms.map((a) => crypto.createHash(a));
+    const normalizer = normalize ? lineEndingNormalizer() : undefined;
+    for (let n = total; n > 0;) {
+      const chunk = buffer.subarray(0, n);
+      const data = normalizer ? normalizer.push(chunk) : chunk;
+      for (const h of hashes) h.update(data);
+      if (n < buffer.length) break;
+      n = fs.readSync(fd, buffer, 0, buffer.length, null);
+      total += n;
     }
-    for (const h of hashes) h.update(chunk);
-    if (n < buffer.length) break;
+    if (normalizer) {
+      const tail = normalizer.end();
+      for (const h of hashes) h.update(tail);
+    }
+    algorithms.forEach((a, i) => (digests[a] = hashes[i].digest('hex')));
   }
-  if (pendingCR) for (const h of hashes) h.update(Buffer.from([10]));
-  const digests: Record<string, string> = {};
-  algorithms.forEach((a, i) => (digests[a] = hashes[i].digest('hex')));
-  return { digests, changed: total !== size };
+  const after = fs.fstatSync(fd);
+  const changed =
+    total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs;
+  return { digests, bytes: total, changed };
 }
 
-type JobResult = { digests: HashDict; changed: boolean } | { error: string; code: string };
+type JobResult = HashOutcome | { error: string; code: string };
+
+function failure(err: unknown): JobResult {
+  const e = err as { code?: string; message?: string };
+  return { error: e.message ?? String(err), code: e.code ?? 'EIO' };
+}
 
 function hashPathSync(
   path: string,
@@ -83,46 +133,82 @@ function hashPathSync(
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    const e = err as { code?: string; message?: string };
-    return { error: e.message ?? String(err), code: e.code ?? 'EIO' };
+    return failure(err);
   }
   try {
-    return hashOpenFile({ readSync, fstatSync }, { createHash }, fd, algorithms, normalize, buffer);
+    return hashOpenFile({ readSync, fstatSync }, nodeCrypto, fd, algorithms, normalize, buffer);
   } catch (err) {
-    const e = err as { code?: string; message?: string };
-    return { error: e.message ?? String(err), code: e.code ?? 'EIO' };
+    return failure(err);
   } finally {
     closeSync(fd);
   }
 }
 
+/**
+ * The worker: every batch of paths is broadcast to every worker, and a worker claims the next
+ * unclaimed batch with an atomic increment on a shared counter (slot 0 = next batch to claim,
+ * slot 1 = batches posted). Workers thus balance among themselves without a round trip to the main
+ * thread, which may be busy walking or descheduled on a loaded machine. A batch claimed before its
+ * message arrived is hashed as soon as it does (messages arrive in posting order). One message per
+ * batch keeps messaging cost per file negligible.
+ */
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
+${lineEndingNormalizer.toString()}
 const hashOpenFile = ${hashOpenFile.toString()};
 const buffer = Buffer.allocUnsafe(${CHUNK});
+const { shared, algorithms, normalize } = workerData;
+const counters = new Int32Array(shared);
+const batches = new Map();
+let awaited = -1;
+function hash(path) {
+  let fd;
+  try { fd = fs.openSync(path, 'r'); } catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
+  try { return hashOpenFile(fs, crypto, fd, algorithms, normalize, buffer); }
+  catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
+  finally { fs.closeSync(fd); }
+}
+function run(id) {
+  const paths = batches.get(id);
+  batches.delete(id);
+  parentPort.postMessage({ id, results: paths.map(hash) });
+}
+function pump() {
+  while (awaited === -1) {
+    const next = Atomics.load(counters, 0);
+    for (const id of batches.keys()) if (id < next) batches.delete(id);
+    if (next >= Atomics.load(counters, 1)) return;
+    if (Atomics.compareExchange(counters, 0, next, next + 1) !== next) continue;
+    if (batches.has(next)) run(next); else awaited = next;
+  }
+}
 parentPort.on('message', (msg) => {
-  const results = msg.paths.map((path) => {
-    let fd;
-    try { fd = fs.openSync(path, 'r'); } catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
-    try { return hashOpenFile(fs, crypto, fd, msg.algorithms, msg.normalize, buffer); }
-    catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
-    finally { fs.closeSync(fd); }
-  });
-  parentPort.postMessage({ id: msg.id, results });
+  batches.set(msg.id, msg.paths);
+  if (msg.id === awaited) { awaited = -1; run(msg.id); }
+  pump();
 });
 `;
+
+/** Progress: files hashed, files found so far (the walk and the hashing overlap), bytes hashed. */
+export type ProgressCallback = (filesDone: number, filesTotal: number, bytesDone: number) => void;
 
 export interface HashOptions {
   algorithms?: readonly string[];
   normalizeLineEndings?: boolean;
   /** Worker threads (default: available parallelism). 0 hashes in this thread. */
   concurrency?: number;
-  onProgress?: (filesDone: number, filesFound: number) => void;
+  /** Called at most every 100 ms, and once at the end. */
+  onProgress?: ProgressCallback;
+  /** Told when worker threads cannot start and hashing falls back to this thread. */
+  onWarning?: (message: string) => void;
 }
 
+/** @throws RecordError naming the algorithm when it is not sha256, sha384 or sha512. */
 export function checkAlgorithms(algorithms: readonly string[]): void {
+  if (algorithms.length === 0)
+    throw new RecordError('no hash algorithm given', { hint: 'use sha256 (the default)' });
   for (const a of algorithms) {
     if (!(SUPPORTED_HASH_ALGORITHMS as readonly string[]).includes(a)) {
       throw new RecordError(`unsupported hash algorithm ${JSON.stringify(a)}`, {
@@ -151,7 +237,7 @@ function toDigests(path: string, r: JobResult): HashDict {
   return r.digests;
 }
 
-/** Hashes one file. @throws RecordError */
+/** Hashes one file in this thread. @throws RecordError (unreadable, changed while hashed) */
 export function hashFileSync(
   path: string,
   algorithms: readonly string[] = ['sha256'],
@@ -164,28 +250,96 @@ export function hashFileSync(
   );
 }
 
+/**
+ * Hashes one file without blocking the event loop for long: reads go through libuv in 1 MiB chunks
+ * and each chunk is hashed between them. Same checks as {@link hashFileSync}.
+ * @throws RecordError (unreadable, changed while hashed, unsupported algorithm)
+ */
+export async function hashFile(
+  path: string,
+  algorithms: readonly string[] = ['sha256'],
+  normalizeLineEndings = false
+): Promise<HashDict> {
+  checkAlgorithms(algorithms);
+  let result: JobResult;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const before = await fh.stat();
+      const hashes = algorithms.map((a) => createHash(a));
+      const normalizer = normalizeLineEndings ? lineEndingNormalizer() : undefined;
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      let total = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buffer, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+        const chunk = buffer.subarray(0, bytesRead);
+        const data = normalizer ? normalizer.push(chunk) : chunk;
+        for (const h of hashes) h.update(data);
+      }
+      const tail = normalizer?.end();
+      if (tail) for (const h of hashes) h.update(tail);
+      const after = await fh.stat();
+      const digests: HashDict = {};
+      algorithms.forEach((a, i) => (digests[a] = hashes[i].digest('hex')));
+      result = {
+        digests,
+        bytes: total,
+        changed:
+          total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs,
+      };
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    result = failure(err);
+  }
+  return toDigests(path, result);
+}
+
+/** Files per message to a worker: large enough that messaging is noise, small enough to balance. */
 const BATCH = 128;
+/**
+ * When worker threads start. Starting two costs ~50–100 ms of CPU and latency (a Node bootstrap
+ * each), more than hashing a thousand small files in this thread. So during the walk they start
+ * once the queue holds many files or its sampled size is large; after the walk, leftovers are
+ * hashed here unless they are big (measured) or this thread is still busy after a short while.
+ */
+const START_FILES = 2048;
+const START_BYTES = 64 << 20;
+const SAMPLE_EVERY = 16;
+const INLINE_BYTES = 16 << 20;
+const INLINE_MS = 50;
+const PROGRESS_INTERVAL_MS = 100;
 
 /**
  * Hashes files as they are found: `add` queues a path (the walk calls it), batches go to worker
- * threads while the walk goes on, `finish` waits for all. Until a first full batch exists no worker
- * is started, so a small recording is hashed in this thread without the cost of starting workers.
- * Results keep the order of `add`.
+ * threads while the walk goes on, `finish` waits for all. Batches are claimed from a shared counter
+ * by the workers and, once the walk is over, by this thread too (see WORKER_SOURCE), so uneven file
+ * sizes cannot leave a core idle while work remains; the batches posted after the walk are smaller
+ * so the last ones end together. Results keep the order of `add`.
  */
 export class HashPool {
   readonly #algorithms: readonly string[];
   readonly #normalize: boolean;
-  readonly #threads: number;
-  readonly #onProgress: HashOptions['onProgress'];
+  #threads: number;
+  readonly #onProgress: ProgressCallback | undefined;
+  readonly #onWarning: ((message: string) => void) | undefined;
   readonly #paths: string[] = [];
   readonly #results: (JobResult | undefined)[] = [];
+  /** Path index range of each posted batch: batch i is [#batchStart[i], #batchStart[i + 1] ?? #sent). */
+  readonly #batchStart: number[] = [];
   #workers: Worker[] = [];
-  #pending: Promise<void>[] = [];
-  readonly #callbacks = new Map<number, (results: JobResult[]) => void>();
-  #next = 0;
+  #counters: Int32Array | undefined;
+  #buffer: Buffer | undefined;
+  #sampledBytes = 0;
   #sent = 0;
   #done = 0;
+  #bytes = 0;
+  #lastProgress = 0;
   #failure: Error | undefined;
+  #settle: (() => void) | undefined;
 
   constructor(options: HashOptions = {}) {
     this.#algorithms = options.algorithms ?? ['sha256'];
@@ -193,6 +347,7 @@ export class HashPool {
     this.#normalize = options.normalizeLineEndings ?? false;
     this.#threads = options.concurrency ?? Math.max(1, availableParallelism());
     this.#onProgress = options.onProgress;
+    this.#onWarning = options.onWarning;
   }
 
   get size(): number {
@@ -200,77 +355,164 @@ export class HashPool {
   }
 
   add(path: string): number {
-    this.#paths.push(path);
-    if (this.#threads > 0 && this.#paths.length - this.#sent >= BATCH)
-      this.#send(this.#paths.length);
-    return this.#paths.length - 1;
+    const n = this.#paths.push(path);
+    if (this.#threads === 0) return n - 1;
+    if (this.#workers.length === 0) {
+      // A cheap estimate of the queued bytes: one stat per SAMPLE_EVERY files.
+      if (n % SAMPLE_EVERY === 1)
+        this.#sampledBytes += statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+      if (n >= START_FILES || this.#sampledBytes * SAMPLE_EVERY >= START_BYTES) this.#start();
+    }
+    if (this.#workers.length > 0)
+      while (this.#paths.length - this.#sent >= BATCH) this.#post(BATCH);
+    return n - 1;
   }
 
-  #send(end: number): void {
-    if (this.#workers.length === 0) {
-      this.#workers = Array.from({ length: this.#threads }, () => {
-        const w = new Worker(WORKER_SOURCE, { eval: true });
-        w.on('message', (msg: { id: number; results: JobResult[] }) =>
-          this.#callbacks.get(msg.id)?.(msg.results)
+  /** Lets worker reports (and so progress callbacks) in during a long synchronous walk. */
+  async breathe(): Promise<void> {
+    if (this.#workers.length > 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  #start(): void {
+    const shared = new SharedArrayBuffer(8);
+    const workerData = { shared, algorithms: this.#algorithms, normalize: this.#normalize };
+    try {
+      for (let i = 0; i < this.#threads; i++) {
+        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+        worker.on('message', (msg: { id: number; results: JobResult[] }) =>
+          this.#store(msg.id, msg.results)
         );
-        w.on('error', (err) => {
+        worker.on('error', (err) => {
           this.#failure ??= err;
-          for (const cb of this.#callbacks.values()) cb([]);
+          this.#settle?.();
         });
-        return w;
-      });
+        this.#workers.push(worker);
+      }
+      this.#counters = new Int32Array(shared);
+    } catch (err) {
+      // Worker threads can be unavailable (resource limits, a locked-down runtime): hash here.
+      void this.close();
+      this.#threads = 0;
+      this.#onWarning?.(
+        `worker threads unavailable (${(err as Error).message}); hashing in one thread`
+      );
     }
+  }
+
+  /** Broadcasts the next `size` queued paths as one batch; a worker claims it (WORKER_SOURCE). */
+  #post(size: number): void {
+    const id = this.#batchStart.length;
     const start = this.#sent;
-    this.#sent = end;
-    const worker = this.#workers[this.#next++ % this.#workers.length];
-    const id = start;
-    this.#pending.push(
-      new Promise<void>((resolve) => {
-        this.#callbacks.set(id, (results) => {
-          this.#callbacks.delete(id);
-          results.forEach((r, k) => (this.#results[start + k] = r));
-          this.#done += results.length;
-          this.#onProgress?.(this.#done, this.#paths.length);
-          resolve();
-        });
-      })
-    );
-    worker.postMessage({
-      id,
-      paths: this.#paths.slice(start, end),
-      algorithms: this.#algorithms,
-      normalize: this.#normalize,
+    this.#batchStart.push(start);
+    this.#sent += size;
+    const paths = this.#paths.slice(start, start + size);
+    for (const w of this.#workers) w.postMessage({ id, paths });
+    Atomics.store(this.#counters!, 1, id + 1);
+  }
+
+  /** Claims the next unclaimed posted batch for this thread, or returns -1. */
+  #claim(): number {
+    const c = this.#counters!;
+    for (;;) {
+      const next = Atomics.load(c, 0);
+      if (next >= Atomics.load(c, 1)) return -1;
+      if (Atomics.compareExchange(c, 0, next, next + 1) === next) return next;
+    }
+  }
+
+  #store(id: number, results: JobResult[]): void {
+    const start = this.#batchStart[id];
+    results.forEach((r, k) => {
+      this.#results[start + k] = r;
+      if ('bytes' in r) this.#bytes += r.bytes;
     });
+    this.#done += results.length;
+    this.#progress(false);
+    if (this.#done === this.#paths.length && this.#sent === this.#paths.length) this.#settle?.();
+  }
+
+  #hashHere(index: number): JobResult {
+    this.#buffer ??= Buffer.allocUnsafe(CHUNK);
+    return hashPathSync(this.#paths[index], this.#algorithms, this.#normalize, this.#buffer);
+  }
+
+  #progress(final: boolean): void {
+    if (!this.#onProgress) return;
+    const now = Date.now();
+    if (!final && now - this.#lastProgress < PROGRESS_INTERVAL_MS) return;
+    this.#lastProgress = now;
+    this.#onProgress(this.#done, this.#paths.length, this.#bytes);
+  }
+
+  /** The few files left without workers: worth starting them only if they are big. */
+  #worthWorkers(): boolean {
+    if (this.#threads < 2 || this.#paths.length - this.#sent < 2) return false;
+    let bytes = 0;
+    for (let i = this.#sent; i < this.#paths.length && bytes < INLINE_BYTES; i++)
+      bytes += statSync(this.#paths[i], { throwIfNoEntry: false })?.size ?? 0;
+    return bytes >= INLINE_BYTES;
+  }
+
+  /** Without workers: hashes here, and starts workers for the rest if that takes a while. */
+  #hashInline(): void {
+    const begin = Date.now();
+    while (this.#sent < this.#paths.length) {
+      if (
+        this.#threads >= 2 &&
+        this.#paths.length - this.#sent >= 2 &&
+        Date.now() - begin > INLINE_MS
+      ) {
+        this.#start();
+        if (this.#workers.length > 0) return;
+      }
+      const i = this.#sent++;
+      const r = this.#hashHere(i);
+      this.#results[i] = r;
+      if ('bytes' in r) this.#bytes += r.bytes;
+      this.#done++;
+      this.#progress(false);
+    }
   }
 
   /** Waits for every queued file. @throws RecordError for a file unreadable or changed while hashed. */
   async finish(): Promise<HashDict[]> {
     try {
-      if (this.#workers.length === 0) {
-        const buffer = Buffer.allocUnsafe(CHUNK);
-        for (let i = this.#sent; i < this.#paths.length; i++) {
-          this.#results[i] = hashPathSync(
-            this.#paths[i],
-            this.#algorithms,
-            this.#normalize,
-            buffer
-          );
-          this.#onProgress?.(++this.#done, this.#paths.length);
+      if (this.#workers.length === 0 && this.#worthWorkers()) this.#start();
+      if (this.#workers.length === 0) this.#hashInline();
+      if (this.#workers.length > 0) {
+        // The rest in smaller batches (about four per thread) so that all threads end together,
+        // and this thread, done walking, hashes too instead of waiting.
+        const threads = this.#workers.length + 1;
+        const tail = Math.ceil((this.#paths.length - this.#sent) / (4 * threads));
+        while (this.#sent < this.#paths.length)
+          this.#post(Math.min(BATCH, Math.max(1, tail), this.#paths.length - this.#sent));
+        for (let id = this.#claim(); id !== -1 && !this.#failure; id = this.#claim()) {
+          const start = this.#batchStart[id];
+          const end = this.#batchStart[id + 1] ?? this.#sent;
+          const results: JobResult[] = [];
+          for (let i = start; i < end; i++) results.push(this.#hashHere(i));
+          this.#store(id, results);
         }
-      } else if (this.#sent < this.#paths.length) {
-        this.#send(this.#paths.length);
+        if (!this.#failure && this.#done < this.#paths.length)
+          await new Promise<void>((resolve) => (this.#settle = resolve));
       }
-      await Promise.all(this.#pending);
       if (this.#failure) throw this.#failure;
+      this.#progress(true);
       return this.#paths.map((p, i) => toDigests(p, this.#results[i]!));
     } finally {
-      await Promise.all(this.#workers.map((w) => w.terminate()));
-      this.#workers = [];
+      await this.close();
     }
+  }
+
+  /** Stops the workers without waiting for their results (also when the walk failed). */
+  async close(): Promise<void> {
+    const workers = this.#workers;
+    this.#workers = [];
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
-/** Hashes many files, in order. @throws RecordError */
+/** Hashes many files, in order, on the worker pool. @throws RecordError */
 export async function hashFiles(
   paths: readonly string[],
   options: HashOptions = {}

@@ -6,11 +6,13 @@ export {
   type ArtifactMap,
 } from './record.js';
 export {
+  hashFile,
   hashFileSync,
   hashFiles,
   SUPPORTED_HASH_ALGORITHMS,
   type HashDict,
   type HashOptions,
+  type ProgressCallback,
 } from './hash.js';
 export { ExcludeFilter, compileGitWildMatch } from './gitwildmatch.js';
 export { normpath } from './paths.js';

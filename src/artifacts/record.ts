@@ -6,15 +6,16 @@
  * Never `chdir`s: paths are resolved against the base path instead.
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { compareCodePoints } from '../encoding/index.js';
 import { RecordError } from '../errors.js';
 import { ExcludeFilter } from './gitwildmatch.js';
-import { checkAlgorithms, HashPool, type HashDict } from './hash.js';
+import { checkAlgorithms, HashPool, type ProgressCallback } from './hash.js';
 import { normpath } from './paths.js';
 import { gitTrackedFiles, resolveArtifact, schemeOf } from './resolvers/index.js';
+import type { ArtifactMap } from './types.js';
 
-export type ArtifactMap = Record<string, HashDict>;
+export type { ArtifactMap, HashDict } from './types.js';
 
 /** The reference's default exclude patterns (settings.ARTIFACT_EXCLUDE_PATTERNS). */
 export const DEFAULT_EXCLUDE_PATTERNS: readonly string[] = Object.freeze([
@@ -39,8 +40,11 @@ export interface RecordOptions {
   /** Follow symlinks whose target lies outside the base directory (default false). */
   allowOutsideSymlinks?: boolean;
   onWarning?: (message: string) => void;
-  /** Files hashed so far and files found so far (the walk and the hashing overlap). */
-  onProgress?: (filesDone: number, filesFound: number) => void;
+  /**
+   * Files hashed, files found so far (the walk and the hashing overlap) and bytes hashed; called at
+   * most every 100 ms and once at the end.
+   */
+  onProgress?: ProgressCallback;
   /** Hashing threads (default: available parallelism; 0 = this thread only). */
   concurrency?: number;
   /** With `oci:` artifacts, also record each blob as `oci:PATH@sha256:<hex>`. */
@@ -69,6 +73,10 @@ interface Walk {
   pool: HashPool;
   tracked?: Set<string>;
   keys: Map<string, string>;
+  /** Directories listed so far. */
+  listed: number;
+  /** Real path of the given directory being walked. */
+  topReal?: string;
 }
 
 function warn(w: Walk, message: string): void {
@@ -76,18 +84,31 @@ function warn(w: Walk, message: string): void {
   w.options.onWarning?.(message);
 }
 
-function sorted(names: Iterable<string>): string[] {
-  return [...names].sort(compareCodePoints);
+/** Code-point order (Python's `sorted`); the engine's sort is the same and faster without surrogates. */
+function sorted(names: string[]): string[] {
+  return names.some((n) => /[\uD800-\uDFFF]/.test(n))
+    ? names.sort(compareCodePoints)
+    : names.sort();
 }
 
-function applyExcludes(w: Walk, names: string[]): string[] {
-  const kept = sorted(new Set(names)).filter((n) => !w.filter.matches(n));
-  w.excluded += new Set(names).size - kept.length;
+/**
+ * Sorts names and drops the excluded ones, as the reference's `_apply_exclude_patterns` does (which
+ * also makes the top-level list a set; names in one directory listing are unique already).
+ */
+function applyExcludes(w: Walk, names: string[], unique = true): string[] {
+  const all = sorted(unique ? names : [...new Set(names)]);
+  const kept = w.filter.empty ? all : all.filter((n) => !w.filter.matches(n));
+  w.excluded += all.length - kept.length;
   return kept;
 }
 
+/**
+ * The file-system path of a recorded path: resolved against the base path by the kernel, like the
+ * reference after its `chdir` (`..` is physical, so no lexical `path.join` here).
+ */
 function fsPath(w: Walk, p: string): string {
-  return isAbsolute(p) ? p : join(w.base, p);
+  if (p.startsWith('/')) return p;
+  return w.base.endsWith('/') ? w.base + p : `${w.base}/${p}`;
 }
 
 function isInside(root: string, target: string): boolean {
@@ -96,7 +117,8 @@ function isInside(root: string, target: string): boolean {
 }
 
 /**
- * Follows a symlink only when it resolves inside the base directory (or when allowed). Returns the
+ * Follows a symlink only when it resolves inside the base directory or inside the directory given
+ * to record that it was found in (`-m ../src` may follow links within ../src), or when allowed. Returns the
  * target's stats, or undefined (with a warning) when it is broken or not to be followed.
  */
 function followLink(w: Walk, path: string): Stats | undefined {
@@ -108,7 +130,9 @@ function followLink(w: Walk, path: string): Stats | undefined {
     warn(w, `${path}: broken symlink, skipped`);
     return undefined;
   }
-  if (!w.options.allowOutsideSymlinks && !isInside(w.baseReal, real)) {
+  const inside =
+    isInside(w.baseReal, real) || (w.topReal !== undefined && isInside(w.topReal, real));
+  if (!w.options.allowOutsideSymlinks && !inside) {
     warn(
       w,
       `${path}: symlink to ${real}, outside the recorded directory, not followed (pass --allow-outside-symlinks to record it)`
@@ -149,7 +173,11 @@ function addFile(w: Walk, path: string): void {
   w.keys.set(key, path);
 }
 
-function walkDir(w: Walk, root: string, ancestors: Set<string>): void {
+/** Directories listed between two turns of the event loop (worker reports arrive on those turns). */
+const DIRS_PER_BREATH = 8;
+
+async function walkDir(w: Walk, root: string, ancestors: Set<string>): Promise<void> {
+  if (++w.listed % DIRS_PER_BREATH === 0) await w.pool.breathe();
   let entries;
   try {
     entries = readdirSync(fsPath(w, root), { withFileTypes: true });
@@ -183,20 +211,23 @@ function walkDir(w: Walk, root: string, ancestors: Set<string>): void {
       } else if (st.isFile()) {
         files.push(p);
       } else warn(w, `${p}: symlink to a special file (FIFO, socket or device), skipped`);
-    } else if (!w.filter.matches(p)) {
+    } else if (w.filter.matches(p)) {
+      w.excluded++;
+    } else {
       warn(w, `${p}: not a regular file (FIFO, socket or device), skipped`);
     }
   }
   for (const f of applyExcludes(w, files)) addFile(w, f);
   for (const d of applyExcludes(w, dirs)) {
-    const st = statSync(fsPath(w, d));
+    const st = statSync(fsPath(w, d), { throwIfNoEntry: false });
+    if (!st) throw new RecordError(`${d} vanished while it was being recorded`, { where: d });
     const id = `${st.dev}:${st.ino}`;
     if (ancestors.has(id)) {
       warn(w, `${d}: symlink loop (a directory containing itself), not followed again`);
       continue;
     }
     ancestors.add(id);
-    walkDir(w, d, ancestors);
+    await walkDir(w, d, ancestors);
     ancestors.delete(id);
   }
 }
@@ -246,6 +277,7 @@ export async function recordArtifacts(
     normalizeLineEndings: options.normalizeLineEndings,
     concurrency: options.concurrency,
     onProgress: options.onProgress,
+    onWarning: (m) => warn(w, m),
   });
   const w: Walk = {
     pool,
@@ -257,26 +289,18 @@ export async function recordArtifacts(
     excluded: 0,
     files: [],
     keys: new Map(),
+    listed: 0,
   };
 
   // ITE-4: `dir:`, `git:` and `oci:` names are resolved, not walked, and recorded as given.
   const uris = paths.filter((p) => schemeOf(p) !== undefined);
   const plain = paths.filter((p) => schemeOf(p) === undefined);
   if (options.gitTrackedOnly) w.tracked = await gitTrackedFiles(base);
-  for (const artifact of applyExcludes(w, plain.map(normpath))) {
-    const abs = fsPath(w, artifact);
-    const lst = lstatSync(abs, { throwIfNoEntry: false });
-    if (!lst) {
-      warn(w, `${artifact}: does not exist, skipped`);
-      continue;
-    }
-    const st = lst.isSymbolicLink() ? followLink(w, artifact) : lst;
-    if (!st) continue;
-    if (st.isFile()) addFile(w, artifact);
-    else if (st.isDirectory()) {
-      const ancestors = new Set([`${st.dev}:${st.ino}`]);
-      walkDir(w, artifact, ancestors);
-    } else warn(w, `${artifact}: not a regular file or directory, skipped`);
+  try {
+    await walkTopLevel(w, plain);
+  } catch (err) {
+    await pool.close(); // workers would otherwise keep the process alive
+    throw err;
   }
 
   // The walk is done; hashing has been running on the workers meanwhile.
@@ -300,4 +324,26 @@ export async function recordArtifacts(
   }
   result.excludedCount = w.excluded;
   return result;
+}
+
+/** The given paths, normalised, filtered, then each hashed or walked (REFERENCE.md §3 steps 2–5). */
+async function walkTopLevel(w: Walk, plain: readonly string[]): Promise<void> {
+  for (const [i, artifact] of applyExcludes(w, plain.map(normpath), false).entries()) {
+    if (i % 1024 === 1023) await w.pool.breathe();
+    const abs = fsPath(w, artifact);
+    const lst = lstatSync(abs, { throwIfNoEntry: false });
+    if (!lst) {
+      warn(w, `${artifact}: does not exist, skipped`);
+      continue;
+    }
+    const st = lst.isSymbolicLink() ? followLink(w, artifact) : lst;
+    if (!st) continue;
+    if (st.isFile()) addFile(w, artifact);
+    else if (st.isDirectory()) {
+      const ancestors = new Set([`${st.dev}:${st.ino}`]);
+      w.topReal = realpathSync(abs);
+      await walkDir(w, artifact, ancestors);
+      w.topReal = undefined;
+    } else warn(w, `${artifact}: not a regular file or directory, skipped`);
+  }
 }

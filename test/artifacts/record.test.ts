@@ -50,6 +50,11 @@ function makeTree(): string {
     'src/main.c': 'int main;',
     'src/lib/util.c': 'u',
     'src/lib/deep/more.c': 'm',
+    'crlf-mixed.txt': 'a\r\r\nb\rc\n\r',
+    'back\\slash.txt': 'backslash in a POSIX name',
+    'sub/line\nbreak.pyc': 'a newline in a name ($ in Python regex)',
+    'sub/line\nbreak.txt': 'kept',
+    '1': 'an integer-like key',
   };
   for (const [p, c] of Object.entries(files)) {
     mkdirSync(dirname(join(root, p)), { recursive: true });
@@ -58,6 +63,8 @@ function makeTree(): string {
   symlinkSync('a.txt', join(root, 'link-to-a'));
   symlinkSync('sub', join(root, 'link-to-sub'));
   symlinkSync('does-not-exist', join(root, 'broken'));
+  symlinkSync('../a.txt', join(root, 'build/to-a'));
+  symlinkSync('lib', join(root, 'src/lib-link'));
   return root;
 }
 
@@ -73,6 +80,7 @@ describe.runIf(run)('recording is path-for-path the reference (record_artifacts_
     exclude?: string[];
     lstrip?: string[];
     base_path?: string;
+    normalize?: boolean;
   }[] = [
     { name: 'defaults, whole tree', paths: ['.'] },
     {
@@ -95,6 +103,28 @@ describe.runIf(run)('recording is path-for-path the reference (record_artifacts_
     { name: 'base path', paths: ['.', 'deeper'], base_path: 'sub' },
     { name: 'base path with exclude', paths: ['.'], base_path: 'src', exclude: ['lib/deep'] },
     { name: 'dot and parent forms', paths: ['sub/../a.txt', 'sub/./b.txt', './src/../sub'] },
+    {
+      name: 'absolute paths, two and three leading slashes',
+      paths: ['$ROOT/a.txt', '$ROOT/sub/', '/$ROOT/src', '//$ROOT/build'],
+    },
+    { name: 'parent paths from a base path', paths: ['../a.txt', '../src'], base_path: 'sub' },
+    {
+      name: 'duplicates and a symlinked directory with a slash',
+      paths: ['a.txt', './a.txt', 'link-to-sub/', 'sub', 'src/lib-link'],
+    },
+    {
+      name: 'negation cannot revive a file below an excluded directory',
+      paths: ['.'],
+      exclude: ['sub', '!sub/b.txt', '*.pyc', '!x.pyc'],
+    },
+    {
+      name: 'double star inside and at the end, and a bare **/',
+      paths: ['.', 'sub'],
+      exclude: ['src/**/util.c', 'build/**', 'deeper/**/'],
+    },
+    { name: 'every path with a slash', paths: ['.'], exclude: ['**/'] },
+    { name: 'lstrip on walked and given paths', paths: ['.'], lstrip: ['sub/', 'src/lib/'] },
+    { name: 'line endings normalised', paths: ['.'], normalize: true },
   ];
 
   it('every variant records the same dict', async () => {
@@ -102,19 +132,27 @@ describe.runIf(run)('recording is path-for-path the reference (record_artifacts_
       `import runpy,sys; sys.argv=['x']; runpy.run_path(${JSON.stringify(join(__dirname, 'reference_record.py'))}, run_name='__main__')`,
       variants.map((v) => ({
         cwd: root,
-        paths: v.paths,
+        paths: v.paths.map((p) => p.replace('$ROOT', root)),
         exclude: v.exclude,
         lstrip: v.lstrip,
         base_path: v.base_path,
+        normalize: v.normalize,
       }))
     ) as { artifacts?: Record<string, unknown>; error?: string }[];
     for (const [i, v] of variants.entries()) {
-      const ours = await recordArtifacts(v.paths, {
-        basePath: v.base_path ? join(root, v.base_path) : root,
-        excludePatterns: v.exclude,
-        lstripPaths: v.lstrip,
-      });
+      const ours = await recordArtifacts(
+        v.paths.map((p) => p.replace('$ROOT', root)),
+        {
+          basePath: v.base_path ? join(root, v.base_path) : root,
+          excludePatterns: v.exclude,
+          lstripPaths: v.lstrip,
+          normalizeLineEndings: v.normalize,
+        }
+      );
+      expect(expected[i].error, v.name).toBeUndefined();
       expect(ours.artifacts, v.name).toEqual(expected[i].artifacts);
+      // Same insertion order as the reference's dict (sorted names, top-down walk).
+      expect(Object.keys(ours.artifacts), v.name).toEqual(Object.keys(expected[i].artifacts!));
       expect(Object.keys(ours.artifacts).length, v.name).toBeGreaterThan(0);
     }
   });

@@ -11,7 +11,8 @@ for case in json.load(sys.stdin):
     try:
         res = runlib.record_artifacts_as_dict(
             case["paths"], exclude_patterns=case.get("exclude"), base_path=case.get("base_path"),
-            follow_symlink_dirs=True, lstrip_paths=case.get("lstrip"))
+            follow_symlink_dirs=True, lstrip_paths=case.get("lstrip"),
+            normalize_line_endings=case.get("normalize", False))
         out.append({"artifacts": res})
     except Exception as e:  # PrefixError and friends
         out.append({"error": type(e).__name__})

@@ -9,7 +9,8 @@
  */
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { createRequire } from 'node:module';
+import type { SimpleGit, simpleGit as SimpleGitFactory } from 'simple-git';
 import { RecordError } from '../../errors.js';
 import type { HashDict } from '../hash.js';
 
@@ -36,7 +37,14 @@ export function gitExecutable(): string {
   });
 }
 
+// simple-git alone costs more start-up time than the rest of the library: every CLI command would
+// pay for it. It is loaded (synchronously, through its CommonJS build) on the first git call.
+let simpleGit: typeof SimpleGitFactory | undefined;
+
 function git(baseDir: string): SimpleGit {
+  simpleGit ??= (
+    createRequire(import.meta.url)('simple-git') as { simpleGit: typeof SimpleGitFactory }
+  ).simpleGit;
   return simpleGit({
     baseDir,
     binary: gitExecutable(),
