@@ -27,34 +27,37 @@ const CHUNK = 1 << 20;
  * Line-ending normalisation as securesystemslib's `digest_fileobject` does it (`\r\n` → `\n`, then a
  * lone `\r` → `\n`; REFERENCE.md §1.7), fed chunk by chunk. A `\r` ending a chunk is held back until
  * the next chunk shows whether a `\n` follows, so chunk boundaries never change the digest.
- * Scans with `indexOf` and copies the runs between CRs (a byte loop in JS is several times slower).
+ * Scans with `indexOf` and copies the runs between CRs into a reused buffer (no allocation per CR).
  */
 function lineEndingNormalizer(): { push(chunk: Buffer): Buffer; end(): Buffer } {
   let pendingCR = false;
+  let out = Buffer.alloc(0);
   return {
     push(chunk) {
+      // One output buffer, reused: the caller hashes the result before pushing again.
+      if (out.length < chunk.length + 1) out = Buffer.allocUnsafe(chunk.length + 1);
+      let o = 0;
       let i = 0;
-      const parts = [];
       if (pendingCR) {
         pendingCR = false;
-        parts.push(Buffer.from([10]));
+        out[o++] = 10;
         if (chunk.length > 0 && chunk[0] === 10) i = 1;
       }
       for (;;) {
         const cr = chunk.indexOf(13, i);
         if (cr === -1) {
-          parts.push(chunk.subarray(i));
+          o += chunk.copy(out, o, i);
           break;
         }
-        parts.push(chunk.subarray(i, cr));
+        o += chunk.copy(out, o, i, cr);
         if (cr + 1 === chunk.length) {
           pendingCR = true;
           break;
         }
-        parts.push(Buffer.from([10]));
+        out[o++] = 10;
         i = chunk[cr + 1] === 10 ? cr + 2 : cr + 1;
       }
-      return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      return out.subarray(0, o);
     },
     end() {
       const tail = pendingCR ? Buffer.from([10]) : Buffer.alloc(0);
@@ -75,8 +78,12 @@ interface HashOutcome {
 /**
  * Hashes one open file. Shared verbatim with the worker script (see WORKER_SOURCE): it may use only
  * its parameters, `Buffer` and `lineEndingNormalizer`. A short read means end of file, so a small
- * file costs one read. fstat before and after: a file whose size or mtime moved, or whose byte count
- * differs from its size, changed while it was hashed, and its digest describes no real state of it.
+ * file costs one read. A file whose byte count differs from the size fstat gave before reading
+ * changed while it was hashed, and its digest describes no real state of it. A file read in several
+ * chunks (the window for a writer is long) is also fstat'ed after: size and mtime must not have
+ * moved. A file read whole in one read() needs no second fstat (one syscall per small file is a
+ * tenth of the cost per file here); a same-size rewrite racing that single read is the one case
+ * left, and mtime granularity would hide it from a second fstat too.
  */
 function hashOpenFile(
   fs: { readSync: typeof readSync; fstatSync: typeof fstatSync },
@@ -110,6 +117,7 @@ function hashOpenFile(
     }
     algorithms.forEach((a, i) => (digests[a] = hashes[i].digest('hex')));
   }
+  if (total < buffer.length) return { digests, bytes: total, changed: total !== before.size };
   const after = fs.fstatSync(fd);
   const changed =
     total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs;
@@ -197,12 +205,20 @@ export type ProgressCallback = (filesDone: number, filesTotal: number, bytesDone
 export interface HashOptions {
   algorithms?: readonly string[];
   normalizeLineEndings?: boolean;
-  /** Worker threads (default: available parallelism). 0 hashes in this thread. */
+  /**
+   * Worker threads. Default: available parallelism − 1, because this thread hashes too once the
+   * walk is over (so every core hashes, none oversubscribed). 0 = this thread only.
+   */
   concurrency?: number;
   /** Called at most every 100 ms, and once at the end. */
   onProgress?: ProgressCallback;
   /** Told when worker threads cannot start and hashing falls back to this thread. */
   onWarning?: (message: string) => void;
+  /**
+   * Start the workers with the first file instead of when the work looks large, and leave all the
+   * hashing to them (to exercise the worker path in tests and benchmarks).
+   */
+  eager?: boolean;
 }
 
 /** @throws RecordError naming the algorithm when it is not sha256, sha384 or sha512. */
@@ -324,6 +340,7 @@ export class HashPool {
   readonly #algorithms: readonly string[];
   readonly #normalize: boolean;
   #threads: number;
+  readonly #eager: boolean;
   readonly #onProgress: ProgressCallback | undefined;
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #paths: string[] = [];
@@ -345,9 +362,10 @@ export class HashPool {
     this.#algorithms = options.algorithms ?? ['sha256'];
     checkAlgorithms(this.#algorithms);
     this.#normalize = options.normalizeLineEndings ?? false;
-    this.#threads = options.concurrency ?? Math.max(1, availableParallelism());
+    this.#threads = options.concurrency ?? availableParallelism() - 1;
     this.#onProgress = options.onProgress;
     this.#onWarning = options.onWarning;
+    this.#eager = options.eager ?? false;
   }
 
   get size(): number {
@@ -361,7 +379,8 @@ export class HashPool {
       // A cheap estimate of the queued bytes: one stat per SAMPLE_EVERY files.
       if (n % SAMPLE_EVERY === 1)
         this.#sampledBytes += statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-      if (n >= START_FILES || this.#sampledBytes * SAMPLE_EVERY >= START_BYTES) this.#start();
+      if (this.#eager || n >= START_FILES || this.#sampledBytes * SAMPLE_EVERY >= START_BYTES)
+        this.#start();
     }
     if (this.#workers.length > 0)
       while (this.#paths.length - this.#sent >= BATCH) this.#post(BATCH);
@@ -378,7 +397,10 @@ export class HashPool {
     const workerData = { shared, algorithms: this.#algorithms, normalize: this.#normalize };
     try {
       for (let i = 0; i < this.#threads; i++) {
-        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+        // The worker script is CommonJS: drop --input-type (`node --input-type=module -e …` would
+        // otherwise make it an ES module, where `require` does not exist).
+        const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv });
         worker.on('message', (msg: { id: number; results: JobResult[] }) =>
           this.#store(msg.id, msg.results)
         );
@@ -446,7 +468,7 @@ export class HashPool {
 
   /** The few files left without workers: worth starting them only if they are big. */
   #worthWorkers(): boolean {
-    if (this.#threads < 2 || this.#paths.length - this.#sent < 2) return false;
+    if (this.#threads < 1 || this.#paths.length - this.#sent < 2) return false;
     let bytes = 0;
     for (let i = this.#sent; i < this.#paths.length && bytes < INLINE_BYTES; i++)
       bytes += statSync(this.#paths[i], { throwIfNoEntry: false })?.size ?? 0;
@@ -458,7 +480,7 @@ export class HashPool {
     const begin = Date.now();
     while (this.#sent < this.#paths.length) {
       if (
-        this.#threads >= 2 &&
+        this.#threads >= 1 &&
         this.#paths.length - this.#sent >= 2 &&
         Date.now() - begin > INLINE_MS
       ) {
@@ -486,7 +508,11 @@ export class HashPool {
         const tail = Math.ceil((this.#paths.length - this.#sent) / (4 * threads));
         while (this.#sent < this.#paths.length)
           this.#post(Math.min(BATCH, Math.max(1, tail), this.#paths.length - this.#sent));
-        for (let id = this.#claim(); id !== -1 && !this.#failure; id = this.#claim()) {
+        for (
+          let id = this.#eager ? -1 : this.#claim();
+          id !== -1 && !this.#failure;
+          id = this.#claim()
+        ) {
           const start = this.#batchStart[id];
           const end = this.#batchStart[id + 1] ?? this.#sent;
           const results: JobResult[] = [];

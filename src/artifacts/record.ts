@@ -45,7 +45,10 @@ export interface RecordOptions {
    * most every 100 ms and once at the end.
    */
   onProgress?: ProgressCallback;
-  /** Hashing threads (default: available parallelism; 0 = this thread only). */
+  /**
+   * Worker threads. Default: available parallelism − 1, because this thread hashes too once the
+   * walk is over (so every core hashes, none oversubscribed). 0 = this thread only.
+   */
   concurrency?: number;
   /** With `oci:` artifacts, also record each blob as `oci:PATH@sha256:<hex>`. */
   ociBlobs?: boolean;
