@@ -252,6 +252,81 @@ print(json.dumps(out))`,
   });
 });
 
+describe.runIf(run)('gitwildmatch lists agree with pathspec (property, batched)', () => {
+  it('several patterns with negation, anchoring, escapes, comments and spaces: last match wins', () => {
+    const part = fc.constantFrom(
+      'a',
+      'b',
+      '*',
+      '?',
+      '**',
+      '***',
+      '[a-c]',
+      '[!a]',
+      '.x',
+      'é',
+      '\\*',
+      '\\',
+      '[]a]',
+      'x~',
+      '#a',
+      '\\#a',
+      'a ',
+      'a\\ ',
+      '!a',
+      '\\!a',
+      '[',
+      '*a*',
+      '[/]',
+      '😀',
+      '{a,b}',
+      '.',
+      '..',
+      ''
+    );
+    const pattern = fc
+      .tuple(
+        fc.constantFrom('', '/', '!', '!/', ' ', '//'),
+        fc.array(part, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('', '/', '//', ' ', '\\ ')
+      )
+      .map(([pre, parts, post]) => pre + parts.join('/') + post);
+    const path = fc
+      .array(
+        fc.constantFrom('a', 'b', 'ab', '.x', 'é', 'a*', 'x~', '#a', ']a', 'a ', '!a', '😀', 'c'),
+        {
+          minLength: 1,
+          maxLength: 4,
+        }
+      )
+      .map((p) => p.join('/'))
+      .chain((p) => fc.constantFrom(p, `./${p}`, `/${p}`, `//${p}`, `${p}/`));
+    const cases = fc.sample(fc.tuple(fc.array(pattern, { minLength: 1, maxLength: 3 }), path), {
+      seed: 11,
+      numRuns: 4000,
+    });
+    const expected = python(
+      `import json,sys
+from pathspec import PathSpec
+out=[]
+for pats,path in json.load(sys.stdin):
+    try: out.append(PathSpec.from_lines('gitwildmatch',pats).match_file(path))
+    except Exception as e: out.append(None)
+print(json.dumps(out))`,
+      cases
+    ) as (boolean | null)[];
+    cases.forEach(([pats, p], i) => {
+      let ours: boolean | null;
+      try {
+        ours = new ExcludeFilter(pats).matches(p);
+      } catch {
+        ours = null;
+      }
+      expect(ours, `${JSON.stringify(pats)} vs ${JSON.stringify(p)}`).toBe(expected[i]);
+    });
+  });
+});
+
 describe('recording safety (stricter than the reference)', () => {
   it('A-3: rc files and IN_TOTO_* variables never change what is recorded', async () => {
     const dir = testdir({
