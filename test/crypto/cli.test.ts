@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseKey } from '../../src/index.js';
-import { intoto, reference, requireReference } from '../helpers/cli.js';
+import { intotoAsync, referenceAsync, requireReference } from '../helpers/cli.js';
 import { testdir } from '../helpers/vectors.js';
 import { referenceCrypto, referencePython } from './reference.js';
 
@@ -49,8 +49,8 @@ interface KeyRow {
   private: boolean;
 }
 
-function keyIDs(dir: string, ...files: string[]): KeyRow[] {
-  const r = intoto(['key', 'id', '--json', ...files], { cwd: dir });
+async function keyIDs(dir: string, ...files: string[]): Promise<KeyRow[]> {
+  const r = await intotoAsync(['key', 'id', '--json', ...files], { cwd: dir });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as KeyRow[];
 }
@@ -68,50 +68,78 @@ function expectUsageFailure(r: { status: number | null; stderr: string }, patter
 }
 
 describe('intoto keygen', () => {
-  it('writes NAME (0600) and NAME.pub (0644) in PEM by default; refuses to overwrite without --force', () => {
+  it('writes NAME (0600) and NAME.pub (0644) in PEM by default; refuses to overwrite without --force', async () => {
     const dir = testdir();
     const opts = { cwd: dir };
-    expect(intoto(['keygen', 'k'], opts).status).toBe(0);
+    expect((await intotoAsync(['keygen', 'k'], opts)).status).toBe(0);
     expect(mode(join(dir, 'k'))).toBe(0o600);
     expect(mode(join(dir, 'k.pub'))).toBe(0o644);
     expect(readFileSync(join(dir, 'k'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     expect(readFileSync(join(dir, 'k.pub'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
     const before = readFileSync(join(dir, 'k'), 'utf8');
-    expectUsageFailure(intoto(['keygen', 'k'], opts), /k already exists; not overwriting/);
+    expectUsageFailure(
+      await intotoAsync(['keygen', 'k'], opts),
+      /k already exists; not overwriting/
+    );
     expect(readFileSync(join(dir, 'k'), 'utf8')).toBe(before);
     // --force replaces the files; a private key left world-readable is rewritten as 0600.
     chmodSync(join(dir, 'k'), 0o644);
-    expect(intoto(['keygen', '--force', '-t', 'ecdsa', 'k'], opts).status).toBe(0);
+    expect((await intotoAsync(['keygen', '--force', '-t', 'ecdsa', 'k'], opts)).status).toBe(0);
     expect(readFileSync(join(dir, 'k'), 'utf8')).not.toBe(before);
     expect(mode(join(dir, 'k'))).toBe(0o600);
-    expect(keyIDs(dir, 'k')[0].keytype).toBe('ecdsa');
+    expect((await keyIDs(dir, 'k'))[0].keytype).toBe('ecdsa');
   });
 
-  it('--password encrypts the PEM (PKCS#8); bad flags exit 2', () => {
+  it('--password encrypts the PEM (PKCS#8); bad flags exit 2', async () => {
     const dir = testdir();
     const opts = { cwd: dir };
-    expect(intoto(['keygen', '--password', 'pw', 'e'], opts).status).toBe(0);
+    expect((await intotoAsync(['keygen', '--password', 'pw', 'e'], opts)).status).toBe(0);
     expect(readFileSync(join(dir, 'e'), 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
-    expectUsageFailure(intoto(['keygen', '-t', 'dsa', 'x'], opts), /-t\/--type must be/);
-    expectUsageFailure(intoto(['keygen', '-t', 'ecdsa', '-b', '384', 'x'], opts), /rsa keys only/);
-    expectUsageFailure(intoto(['keygen', '-t', 'rsa', '-b', '1024', 'x'], opts), /at least 2048/);
-    expectUsageFailure(intoto(['keygen', '--format', 'ssh', 'x'], opts), /--format must be/);
+    expectUsageFailure(await intotoAsync(['keygen', '-t', 'dsa', 'x'], opts), /-t\/--type must be/);
+    expectUsageFailure(
+      await intotoAsync(['keygen', '-t', 'ecdsa', '-b', '384', 'x'], opts),
+      /rsa keys only/
+    );
+    expectUsageFailure(
+      await intotoAsync(['keygen', '-t', 'rsa', '-b', '1024', 'x'], opts),
+      /at least 2048/
+    );
+    expectUsageFailure(
+      await intotoAsync(['keygen', '--format', 'ssh', 'x'], opts),
+      /--format must be/
+    );
     expect(existsSync(join(dir, 'x'))).toBe(false);
   });
 
   it.runIf(run)(
     '--format securesystemslib writes the files in-toto-keygen writes (same shape, same bytes around the key)',
-    () => {
+    async () => {
       const dir = testdir();
       const opts = { cwd: dir };
       for (const type of TYPES) {
         expect(
-          reference('in-toto-keygen', ['-t', type, ...bitsFor(type), `ref-${type}`], opts).status
+          (
+            await referenceAsync(
+              'in-toto-keygen',
+              ['-t', type, ...bitsFor(type), `ref-${type}`],
+              opts
+            )
+          ).status
         ).toBe(0);
         expect(
-          intoto(
-            ['keygen', '-t', type, '--format', 'securesystemslib', ...bitsFor(type), `our-${type}`],
-            opts
+          (
+            await intotoAsync(
+              [
+                'keygen',
+                '-t',
+                type,
+                '--format',
+                'securesystemslib',
+                ...bitsFor(type),
+                `our-${type}`,
+              ],
+              opts
+            )
           ).status
         ).toBe(0);
         const ref = readFileSync(join(dir, `ref-${type}`), 'utf8');
@@ -131,7 +159,13 @@ describe('intoto keygen', () => {
           expect(shape(ourPub)).toBe(shape(refPub));
         }
         // The ids agree between the two tools for each other's files.
-        const ids = keyIDs(dir, `ref-${type}`, `ref-${type}.pub`, `our-${type}`, `our-${type}.pub`);
+        const ids = await keyIDs(
+          dir,
+          `ref-${type}`,
+          `ref-${type}.pub`,
+          `our-${type}`,
+          `our-${type}.pub`
+        );
         expect(ids[0].keyid).toBe(ids[1].keyid);
         expect(ids[2].keyid).toBe(ids[3].keyid);
       }
@@ -140,11 +174,11 @@ describe('intoto keygen', () => {
 
   it.runIf(run)(
     'encrypted keys cross over: securesystemslib reads ours, we read its (same keyids)',
-    () => {
+    async () => {
       const dir = testdir();
       const opts = { cwd: dir };
       const py = (code: string) => referencePython(code, dir);
-      const made = py(
+      const made = await py(
         [
           'from securesystemslib import interface as i',
           "i._generate_and_write_rsa_keypair(filepath='py-rsa', bits=2048, password='pw')",
@@ -155,23 +189,25 @@ describe('intoto keygen', () => {
       expect(made.status, made.stderr).toBe(0);
       for (const type of TYPES) {
         expect(
-          intoto(
-            [
-              'keygen',
-              '-t',
-              type,
-              '--format',
-              'securesystemslib',
-              '--password',
-              'pw',
-              ...bitsFor(type),
-              `our-${type}`,
-            ],
-            opts
+          (
+            await intotoAsync(
+              [
+                'keygen',
+                '-t',
+                type,
+                '--format',
+                'securesystemslib',
+                '--password',
+                'pw',
+                ...bitsFor(type),
+                `our-${type}`,
+              ],
+              opts
+            )
           ).status
         ).toBe(0);
       }
-      const read = py(
+      const read = await py(
         [
           'from securesystemslib import interface as i',
           "f = {'rsa': i.import_rsa_privatekey_from_file, 'ed25519': i.import_ed25519_privatekey_from_file, 'ecdsa': i.import_ecdsa_privatekey_from_file}",
@@ -180,7 +216,7 @@ describe('intoto keygen', () => {
       );
       expect(read.status, read.stderr).toBe(0);
       const files = ['py-', 'our-'].flatMap((p) => TYPES.map((t) => `${p}${t}`)).sort();
-      const r = intoto(['key', 'id', '--json', '-P', 'pw', ...files], opts);
+      const r = await intotoAsync(['key', 'id', '--json', '-P', 'pw', ...files], opts);
       expect(r.status, r.stderr).toBe(0);
       const ours = new Map((JSON.parse(r.stdout) as KeyRow[]).map((row) => [row.file, row.keyid]));
       const theirs = read.stdout.trim().split(' ');
@@ -192,14 +228,15 @@ describe('intoto keygen', () => {
 });
 
 describe('intoto key id', () => {
-  it('prints both ids and the type of each key, as text and --json', () => {
+  it('prints both ids and the type of each key, as text and --json', async () => {
     const dir = testdir();
     const opts = { cwd: dir };
-    expect(intoto(['keygen', '-t', 'ed25519', 'a'], opts).status).toBe(0);
+    expect((await intotoAsync(['keygen', '-t', 'ed25519', 'a'], opts)).status).toBe(0);
     expect(
-      intoto(['keygen', '-t', 'ecdsa', '--format', 'securesystemslib', 'b'], opts).status
+      (await intotoAsync(['keygen', '-t', 'ecdsa', '--format', 'securesystemslib', 'b'], opts))
+        .status
     ).toBe(0);
-    const rows = keyIDs(dir, 'a.pub', 'b');
+    const rows = await keyIDs(dir, 'a.pub', 'b');
     expect(rows.map((r) => [r.file, r.keytype, r.private])).toEqual([
       ['a.pub', 'ed25519', false],
       ['b', 'ecdsa', true],
@@ -210,63 +247,71 @@ describe('intoto key id', () => {
       keyid_legacy: a.keyIDs.legacy,
       keyid_new: a.keyIDs.new,
     });
-    const text = intoto(['key', 'id', 'a.pub', 'b'], opts);
+    const text = await intotoAsync(['key', 'id', 'a.pub', 'b'], opts);
     expect(text.status).toBe(0);
     expect(text.stdout).toContain(
       `a.pub: ed25519 (ed25519)\n  legacy ${a.keyIDs.legacy}\n  new    ${a.keyIDs.new}\n`
     );
     expect(text.stdout).toMatch(/b: ecdsa \(ecdsa-sha2-nistp256\), private\n/);
     expectUsageFailure(
-      intoto(['key', 'id', 'missing'], opts),
+      await intotoAsync(['key', 'id', 'missing'], opts),
       /missing: cannot read key file \(no such file\)/
     );
   });
 });
 
 describe('intoto sign: passwords', () => {
-  it('asks for a password only for encrypted keys, and never from a pipe', () => {
+  it('asks for a password only for encrypted keys, and never from a pipe', async () => {
     const dir = testdir({ 'x.link': LINK });
     const opts = { cwd: dir };
-    expect(intoto(['keygen', '--password', 'pw', 'enc'], opts).status).toBe(0);
-    expect(intoto(['keygen', 'plain'], opts).status).toBe(0);
+    expect((await intotoAsync(['keygen', '--password', 'pw', 'enc'], opts)).status).toBe(0);
+    expect((await intotoAsync(['keygen', 'plain'], opts)).status).toBe(0);
     expectUsageFailure(
-      intoto(['sign', '-f', 'x.link', '-k', 'enc'], opts),
+      await intotoAsync(['sign', '-f', 'x.link', '-k', 'enc'], opts),
       /enc: the key is encrypted and no password was given/
     );
     expectUsageFailure(
-      intoto(['sign', '-f', 'x.link', '-k', 'enc', '-P', 'nope'], opts),
+      await intotoAsync(['sign', '-f', 'x.link', '-k', 'enc', '-P', 'nope'], opts),
       /enc: wrong password/
     );
     // Bare -P with standard input not a terminal: a clear message instead of a hang.
     expectUsageFailure(
-      intoto(['sign', '-f', 'x.link', '-k', 'enc', '-P'], opts),
+      await intotoAsync(['sign', '-f', 'x.link', '-k', 'enc', '-P'], opts),
       /standard input is not a terminal/
     );
     expectUsageFailure(
-      intoto(['sign', '-f', 'x.link', '-k', 'enc', '-p'], opts),
+      await intotoAsync(['sign', '-f', 'x.link', '-k', 'enc', '-p'], opts),
       /standard input is not a terminal/
     );
     // An unencrypted key needs no answer, so bare -P is harmless.
-    expect(intoto(['sign', '-f', 'x.link', '-k', 'plain', '-P', '-o', 'p.link'], opts).status).toBe(
-      0
+    expect(
+      (await intotoAsync(['sign', '-f', 'x.link', '-k', 'plain', '-P', '-o', 'p.link'], opts))
+        .status
+    ).toBe(0);
+    const r = await intotoAsync(
+      ['sign', '-f', 'x.link', '-k', 'enc', '-P', 'pw', '-o', 'e.link'],
+      opts
     );
-    const r = intoto(['sign', '-f', 'x.link', '-k', 'enc', '-P', 'pw', '-o', 'e.link'], opts);
     expect(r.status, r.stderr).toBe(0);
-    expect(intoto(['sign', '--verify', '-f', 'e.link', '-k', 'enc.pub'], opts).status).toBe(0);
+    expect(
+      (await intotoAsync(['sign', '--verify', '-f', 'e.link', '-k', 'enc.pub'], opts)).status
+    ).toBe(0);
   });
 
   it.runIf(run)(
     'a layout signed by us with an encrypted in-toto-keygen key verifies with in-toto-sign',
-    () => {
+    async () => {
       const dir = testdir({ 'root.layout': LAYOUT });
       const opts = { cwd: dir };
-      const made = referencePython(
+      const made = await referencePython(
         "from securesystemslib import interface as i\ni._generate_and_write_rsa_keypair(filepath='alice', bits=2048, password='pw')",
         dir
       );
       expect(made.status, made.stderr).toBe(0);
-      expect(intoto(['sign', '-f', 'root.layout', '-k', 'alice', '-P', 'pw'], opts).status).toBe(0);
-      const v = reference(
+      expect(
+        (await intotoAsync(['sign', '-f', 'root.layout', '-k', 'alice', '-P', 'pw'], opts)).status
+      ).toBe(0);
+      const v = await referenceAsync(
         'in-toto-sign',
         ['--verify', '-f', 'root.layout', '-k', 'alice.pub'],
         opts
@@ -277,40 +322,48 @@ describe('intoto sign: passwords', () => {
 });
 
 describe('intoto sign: keyid formats and --verify output', () => {
-  it('--keyid-format new labels the signature and the file with the new id; --verify accepts either id', () => {
+  it('--keyid-format new labels the signature and the file with the new id; --verify accepts either id', async () => {
     const dir = testdir({ 'x.json': LINK });
     const opts = { cwd: dir };
-    expect(intoto(['keygen', '-t', 'ecdsa', 'k'], opts).status).toBe(0);
-    const [ids] = keyIDs(dir, 'k.pub');
-    const r = intoto(['sign', '-f', 'x.json', '-k', 'k', '--keyid-format', 'new'], opts);
+    expect((await intotoAsync(['keygen', '-t', 'ecdsa', 'k'], opts)).status).toBe(0);
+    const [ids] = await keyIDs(dir, 'k.pub');
+    const r = await intotoAsync(['sign', '-f', 'x.json', '-k', 'k', '--keyid-format', 'new'], opts);
     expect(r.status, r.stderr).toBe(0);
     const file = `build.${ids.keyid_new.slice(0, 8)}.link`;
     const signed = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
       signatures: { keyid: string }[];
     };
     expect(signed.signatures.map((s) => s.keyid)).toEqual([ids.keyid_new]);
-    expect(intoto(['sign', '--verify', '-f', file, '-k', 'k.pub'], opts).status).toBe(0);
+    expect((await intotoAsync(['sign', '--verify', '-f', file, '-k', 'k.pub'], opts)).status).toBe(
+      0
+    );
     expectUsageFailure(
-      intoto(['sign', '-f', 'x.json', '-k', 'k', '--keyid-format', 'v3'], opts),
+      await intotoAsync(['sign', '-f', 'x.json', '-k', 'k', '--keyid-format', 'v3'], opts),
       /--keyid-format must be legacy or new/
     );
   });
 
-  it('--verify prints one line per key and exits 1 when any key has no valid signature', () => {
+  it('--verify prints one line per key and exits 1 when any key has no valid signature', async () => {
     const dir = testdir({ 'root.layout': LAYOUT });
     const opts = { cwd: dir };
-    for (const k of ['a', 'b', 'c']) expect(intoto(['keygen', k], opts).status).toBe(0);
-    expect(intoto(['sign', '-f', 'root.layout', '-k', 'a', 'b'], opts).status).toBe(0);
-    expect(intoto(['sign', '-f', 'root.layout', '-k', 'c', '-a'], opts).status).toBe(0);
-    const ok = intoto(
+    for (const k of ['a', 'b', 'c'])
+      expect((await intotoAsync(['keygen', k], opts)).status).toBe(0);
+    expect((await intotoAsync(['sign', '-f', 'root.layout', '-k', 'a', 'b'], opts)).status).toBe(0);
+    expect((await intotoAsync(['sign', '-f', 'root.layout', '-k', 'c', '-a'], opts)).status).toBe(
+      0
+    );
+    const ok = await intotoAsync(
       ['sign', '--verify', '-f', 'root.layout', '-k', 'a.pub', 'b.pub', 'c.pub'],
       opts
     );
     expect(ok.status).toBe(0);
     expect(ok.stdout.trim().split('\n')).toHaveLength(3);
     // Replacing the signatures (no -a) leaves only c's.
-    expect(intoto(['sign', '-f', 'root.layout', '-k', 'c'], opts).status).toBe(0);
-    const bad = intoto(['sign', '--verify', '-f', 'root.layout', '-k', 'a.pub', 'c.pub'], opts);
+    expect((await intotoAsync(['sign', '-f', 'root.layout', '-k', 'c'], opts)).status).toBe(0);
+    const bad = await intotoAsync(
+      ['sign', '--verify', '-f', 'root.layout', '-k', 'a.pub', 'c.pub'],
+      opts
+    );
     expect(bad.status).toBe(1);
     const lines = bad.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -319,7 +372,7 @@ describe('intoto sign: keyid formats and --verify output', () => {
     expect(bad.stderr).toMatch(/1 of 2 key\(s\) have no valid signature on root\.layout/);
   });
 
-  it('bad input exits 2 naming the file', () => {
+  it('bad input exits 2 naming the file', async () => {
     const dir = testdir({
       'x.json': LINK,
       'not-json.link': 'signed: yes',
@@ -330,22 +383,25 @@ describe('intoto sign: keyid formats and --verify output', () => {
       }),
     });
     const opts = { cwd: dir };
-    expect(intoto(['keygen', 'k'], opts).status).toBe(0);
-    expectUsageFailure(intoto(['sign', '-f', 'not-json.link', '-k', 'k'], opts), /not-json\.link/);
+    expect((await intotoAsync(['keygen', 'k'], opts)).status).toBe(0);
     expectUsageFailure(
-      intoto(['sign', '--verify', '-f', 'x.json', '-k', 'odd-scheme.json'], opts),
+      await intotoAsync(['sign', '-f', 'not-json.link', '-k', 'k'], opts),
+      /not-json\.link/
+    );
+    expectUsageFailure(
+      await intotoAsync(['sign', '--verify', '-f', 'x.json', '-k', 'odd-scheme.json'], opts),
       /odd-scheme\.json: unsupported scheme "ed448"/
     );
     expectUsageFailure(
-      intoto(['sign', '-f', 'x.json', '-k', 'k', '-t', 'rsa'], opts),
+      await intotoAsync(['sign', '-f', 'x.json', '-k', 'k', '-t', 'rsa'], opts),
       /k: -t\/--key-type says rsa but the file holds an ed25519 key/
     );
     expectUsageFailure(
-      intoto(['sign', '-f', 'x.json', '-k', 'k.pub'], opts),
+      await intotoAsync(['sign', '-f', 'x.json', '-k', 'k.pub'], opts),
       /public key: signing needs the private key/
     );
     expectUsageFailure(
-      intoto(['sign', '-f', 'x.json', '-k', 'k', '--verify', '-a'], opts),
+      await intotoAsync(['sign', '-f', 'x.json', '-k', 'k', '--verify', '-a'], opts),
       /--verify cannot be combined/
     );
   });
@@ -358,17 +414,27 @@ interface DSSEResult {
 
 describe('intoto sign --dsse', () => {
   for (const type of TYPES) {
-    it(`${type}: DSSE links and layouts verify with intoto and an independent PAE check; tampering fails both`, () => {
+    it(`${type}: DSSE links and layouts verify with intoto and an independent PAE check; tampering fails both`, async () => {
       const dir = testdir({ 'x.json': LINK, 'root.layout': LAYOUT });
       const opts = { cwd: dir };
-      expect(intoto(['keygen', '-t', type, ...bitsFor(type), 'k'], opts).status).toBe(0);
-      expect(intoto(['keygen', '-t', type, ...bitsFor(type), 'k2'], opts).status).toBe(0);
-      const [ids] = keyIDs(dir, 'k.pub');
-      expect(intoto(['sign', '--dsse', '-f', 'x.json', '-k', 'k'], opts).status).toBe(0);
+      expect((await intotoAsync(['keygen', '-t', type, ...bitsFor(type), 'k'], opts)).status).toBe(
+        0
+      );
+      expect((await intotoAsync(['keygen', '-t', type, ...bitsFor(type), 'k2'], opts)).status).toBe(
+        0
+      );
+      const [ids] = await keyIDs(dir, 'k.pub');
+      expect((await intotoAsync(['sign', '--dsse', '-f', 'x.json', '-k', 'k'], opts)).status).toBe(
+        0
+      );
       const link = `build.${ids.keyid.slice(0, 8)}.link`;
       // A layout: DSSE, then a second signature appended to the envelope.
-      expect(intoto(['sign', '--dsse', '-f', 'root.layout', '-k', 'k'], opts).status).toBe(0);
-      expect(intoto(['sign', '-a', '-f', 'root.layout', '-k', 'k2'], opts).status).toBe(0);
+      expect(
+        (await intotoAsync(['sign', '--dsse', '-f', 'root.layout', '-k', 'k'], opts)).status
+      ).toBe(0);
+      expect(
+        (await intotoAsync(['sign', '-a', '-f', 'root.layout', '-k', 'k2'], opts)).status
+      ).toBe(0);
       for (const f of [link, 'root.layout']) {
         const text = readFileSync(join(dir, f), 'utf8');
         const env = JSON.parse(text) as {
@@ -383,15 +449,23 @@ describe('intoto sign --dsse', () => {
         expect(Buffer.from(env.payload, 'base64').toString()).toMatch(
           /^\{"_type": "(link|layout)", /
         );
-        expect(intoto(['sign', '--verify', '-f', f, '-k', 'k.pub'], opts).status, f).toBe(0);
+        expect(
+          (await intotoAsync(['sign', '--verify', '-f', f, '-k', 'k.pub'], opts)).status,
+          f
+        ).toBe(0);
       }
       expect(
-        intoto(['sign', '--verify', '-f', 'root.layout', '-k', 'k.pub', 'k2.pub'], opts).status
+        (
+          await intotoAsync(
+            ['sign', '--verify', '-f', 'root.layout', '-k', 'k.pub', 'k2.pub'],
+            opts
+          )
+        ).status
       ).toBe(0);
-      const check = (f: string) => {
+      const check = async (f: string) => {
         if (!run) return undefined;
         const key = parseKey(readFileSync(join(dir, 'k.pub'))).toPublicDict();
-        const [result] = referenceCrypto<DSSEResult[]>({
+        const [result] = await referenceCrypto<DSSEResult[]>({
           op: 'verify-dsse',
           items: [
             {
@@ -402,7 +476,7 @@ describe('intoto sign --dsse', () => {
         });
         return result.ok[0];
       };
-      if (run) expect(check(link)).toBe(true);
+      if (run) expect(await check(link)).toBe(true);
       // Tamper: change one value inside the payload and re-encode it.
       const env = JSON.parse(readFileSync(join(dir, link), 'utf8')) as { payload: string };
       const body = Buffer.from(env.payload, 'base64').toString().replace('"make"', '"make!"');
@@ -410,8 +484,10 @@ describe('intoto sign --dsse', () => {
         join(dir, link),
         JSON.stringify({ ...env, payload: Buffer.from(body).toString('base64') })
       );
-      expect(intoto(['sign', '--verify', '-f', link, '-k', 'k.pub'], opts).status).toBe(1);
-      if (run) expect(check(link)).toBe(false);
+      expect(
+        (await intotoAsync(['sign', '--verify', '-f', link, '-k', 'k.pub'], opts)).status
+      ).toBe(1);
+      if (run) expect(await check(link)).toBe(false);
     });
   }
 });

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { intoto, reference, requireReference } from '../helpers/cli.js';
+import { intotoAsync, referenceAsync, requireReference } from '../helpers/cli.js';
 import { testdir } from '../helpers/vectors.js';
 
 const run = requireReference();
@@ -62,66 +62,87 @@ describe.runIf(run)('interop with in-toto-sign (python 1.3.1)', () => {
   });
 
   for (const type of TYPES) {
-    it(`${type}: reference-signed link and layout verify with intoto sign --verify; tampering fails both`, () => {
+    it(`${type}: reference-signed link and layout verify with intoto sign --verify; tampering fails both`, async () => {
       const opts = { cwd: dir };
       const k = `ref-${type}`;
       expect(
-        reference(
-          'in-toto-keygen',
-          ['-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), k],
-          opts
+        (
+          await referenceAsync(
+            'in-toto-keygen',
+            ['-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), k],
+            opts
+          )
         ).status
       ).toBe(0);
       // A link from in-toto-run itself.
       writeFileSync(join(dir, 'ünï "file".txt'), TRICKY.text);
-      const r = reference(
+      const r = await referenceAsync(
         'in-toto-run',
         ['-n', `step-${type}`, '-k', k, '-t', type, '-m', 'ünï "file".txt', '-x'],
         opts
       );
       expect(r.status, r.stderr).toBe(0);
       const keyid = (
-        JSON.parse(intoto(['key', 'id', '--json', `${k}.pub`], opts).stdout) as { keyid: string }[]
+        JSON.parse((await intotoAsync(['key', 'id', '--json', `${k}.pub`], opts)).stdout) as {
+          keyid: string;
+        }[]
       )[0].keyid;
       const linkFile = `step-${type}.${keyid.slice(0, 8)}.link`;
-      expect(intoto(['sign', '--verify', '-f', linkFile, '-k', `${k}.pub`], opts).status).toBe(0);
+      expect(
+        (await intotoAsync(['sign', '--verify', '-f', linkFile, '-k', `${k}.pub`], opts)).status
+      ).toBe(0);
       // A tricky link and a layout signed by in-toto-sign.
       writeFileSync(join(dir, `tricky-${type}.json`), unsignedLink(`tricky-${type}`));
-      const s1 = reference(
+      const s1 = await referenceAsync(
         'in-toto-sign',
         ['-f', `tricky-${type}.json`, '-k', k, '-t', type],
         opts
       );
       expect(s1.status, s1.stderr).toBe(0);
       const tricky = `tricky-${type}.${keyid.slice(0, 8)}.link`;
-      expect(intoto(['sign', '--verify', '-f', tricky, '-k', `${k}.pub`], opts).status).toBe(0);
+      expect(
+        (await intotoAsync(['sign', '--verify', '-f', tricky, '-k', `${k}.pub`], opts)).status
+      ).toBe(0);
       writeFileSync(join(dir, `layout-${type}.layout`), unsignedLayout());
-      const s2 = reference(
+      const s2 = await referenceAsync(
         'in-toto-sign',
         ['-f', `layout-${type}.layout`, '-k', k, '-t', type],
         opts
       );
       expect(s2.status, s2.stderr).toBe(0);
       expect(
-        intoto(['sign', '--verify', '-f', `layout-${type}.layout`, '-k', `${k}.pub`], opts).status
+        (
+          await intotoAsync(
+            ['sign', '--verify', '-f', `layout-${type}.layout`, '-k', `${k}.pub`],
+            opts
+          )
+        ).status
       ).toBe(0);
       // Tamper: both tools now refuse.
       tamper(join(dir, tricky), '123456789012345678901234567890', '123456789012345678901234567891');
       tamper(join(dir, `layout-${type}.layout`), '"make"', '"make!"');
       for (const f of [tricky, `layout-${type}.layout`]) {
-        expect(intoto(['sign', '--verify', '-f', f, '-k', `${k}.pub`], opts).status, f).toBe(1);
         expect(
-          reference('in-toto-sign', ['--verify', '-f', f, '-k', `${k}.pub`, '-t', type], opts)
-            .status,
+          (await intotoAsync(['sign', '--verify', '-f', f, '-k', `${k}.pub`], opts)).status,
+          f
+        ).toBe(1);
+        expect(
+          (
+            await referenceAsync(
+              'in-toto-sign',
+              ['--verify', '-f', f, '-k', `${k}.pub`, '-t', type],
+              opts
+            )
+          ).status,
           f
         ).toBe(1);
       }
     });
 
-    it(`${type}: intoto-signed link and layout (keys from intoto keygen --format securesystemslib) verify with in-toto-sign`, () => {
+    it(`${type}: intoto-signed link and layout (keys from intoto keygen --format securesystemslib) verify with in-toto-sign`, async () => {
       const opts = { cwd: dir };
       const k = `our-${type}`;
-      const g = intoto(
+      const g = await intotoAsync(
         [
           'keygen',
           '-t',
@@ -135,21 +156,25 @@ describe.runIf(run)('interop with in-toto-sign (python 1.3.1)', () => {
       );
       expect(g.status, g.stderr).toBe(0);
       const keyid = (
-        JSON.parse(intoto(['key', 'id', '--json', `${k}.pub`], opts).stdout) as { keyid: string }[]
+        JSON.parse((await intotoAsync(['key', 'id', '--json', `${k}.pub`], opts)).stdout) as {
+          keyid: string;
+        }[]
       )[0].keyid;
       writeFileSync(join(dir, `u-${type}.json`), unsignedLink(`ours-${type}`));
-      const s1 = intoto(['sign', '-f', `u-${type}.json`, '-k', k], opts);
+      const s1 = await intotoAsync(['sign', '-f', `u-${type}.json`, '-k', k], opts);
       expect(s1.status, s1.stderr).toBe(0);
       const link = `ours-${type}.${keyid.slice(0, 8)}.link`;
-      const v1 = reference(
+      const v1 = await referenceAsync(
         'in-toto-sign',
         ['--verify', '-f', link, '-k', `${k}.pub`, '-t', type],
         opts
       );
       expect(v1.status, v1.stderr).toBe(0);
       writeFileSync(join(dir, `ours-${type}.layout`), unsignedLayout());
-      expect(intoto(['sign', '-f', `ours-${type}.layout`, '-k', k], opts).status).toBe(0);
-      const v2 = reference(
+      expect((await intotoAsync(['sign', '-f', `ours-${type}.layout`, '-k', k], opts)).status).toBe(
+        0
+      );
+      const v2 = await referenceAsync(
         'in-toto-sign',
         ['--verify', '-f', `ours-${type}.layout`, '-k', `${k}.pub`, '-t', type],
         opts
@@ -158,20 +183,27 @@ describe.runIf(run)('interop with in-toto-sign (python 1.3.1)', () => {
       // The reference's own key loader reads our private key too: it can append its signature.
       tamper(join(dir, link), /"text": "ünï|"text": "\\u00fcn\\u00ef/, '"text": "X');
       expect(
-        reference('in-toto-sign', ['--verify', '-f', link, '-k', `${k}.pub`, '-t', type], opts)
-          .status
+        (
+          await referenceAsync(
+            'in-toto-sign',
+            ['--verify', '-f', link, '-k', `${k}.pub`, '-t', type],
+            opts
+          )
+        ).status
       ).toBe(1);
-      expect(intoto(['sign', '--verify', '-f', link, '-k', `${k}.pub`], opts).status).toBe(1);
+      expect(
+        (await intotoAsync(['sign', '--verify', '-f', link, '-k', `${k}.pub`], opts)).status
+      ).toBe(1);
     });
   }
 });
 
 describe('sign command errors', () => {
-  it('exits 2 with one line for a missing file, a non-key, --verify with -o, and a link with two keys', () => {
+  it('exits 2 with one line for a missing file, a non-key, --verify with -o, and a link with two keys', async () => {
     const dir = testdir({ 'not-a-key': 'hello', 'x.json': unsignedLink('x') });
     const opts = { cwd: dir };
-    expect(intoto(['keygen', 'k1'], opts).status).toBe(0);
-    expect(intoto(['keygen', 'k2'], opts).status).toBe(0);
+    expect((await intotoAsync(['keygen', 'k1'], opts)).status).toBe(0);
+    expect((await intotoAsync(['keygen', 'k2'], opts)).status).toBe(0);
     for (const args of [
       ['sign', '-f', 'missing.link', '-k', 'k1'],
       ['sign', '-f', 'x.json', '-k', 'not-a-key'],
@@ -181,7 +213,7 @@ describe('sign command errors', () => {
       ['keygen', 'k1'],
       ['keygen', '-t', 'ed25519', '-b', '4096', 'k3'],
     ]) {
-      const r = intoto(args, opts);
+      const r = await intotoAsync(args, opts);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).not.toMatch(/\n\s+at /); // no stack trace
       expect(r.stderr.trim().split('\n').length, r.stderr).toBeLessThanOrEqual(2);

@@ -1,25 +1,43 @@
-/** Runs test/crypto/reference_schemes.py with the Debian python that has the reference's libraries. */
-import { spawnSync } from 'node:child_process';
+/** Runs python with the reference's libraries (the Debian /usr/bin/python3), without blocking. */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/vectors.js';
 
 const SCRIPT = join(ROOT, 'test/crypto/reference_schemes.py');
 
-export function referenceCrypto<T>(request: object): T {
-  const r = spawnSync('/usr/bin/python3', [SCRIPT], {
-    input: JSON.stringify(request),
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
+export interface PythonResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function python(args: string[], input: string | undefined, cwd?: string): Promise<PythonResult> {
+  const child = spawn('/usr/bin/python3', args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  child.stdin.end(input ?? '');
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) =>
+      resolve({
+        status,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      })
+    );
   });
+}
+
+/** Sends a request to test/crypto/reference_schemes.py and returns its JSON answer. */
+export async function referenceCrypto<T>(request: object): Promise<T> {
+  const r = await python([SCRIPT], JSON.stringify(request));
   if (r.status !== 0) throw new Error(`reference_schemes.py failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
 /** Runs a python snippet with the reference's libraries in `cwd`. */
-export function referencePython(
-  code: string,
-  cwd: string
-): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('/usr/bin/python3', ['-c', code], { cwd, encoding: 'utf8' });
-  return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+export function referencePython(code: string, cwd: string): Promise<PythonResult> {
+  return python(['-c', code], undefined, cwd);
 }

@@ -107,6 +107,8 @@ describe('envelopes', () => {
       it(`${type}/${kind}: sign → verify holds; any flipped byte of body or signature fails`, async () => {
         await fc.assert(
           fc.asyncProperty(body, fc.nat(), async (b, pos) => {
+            // Signing is synchronous: yield once per run so vitest's worker RPC is served under load.
+            await new Promise((resolve) => setImmediate(resolve));
             const payload = {
               _type: 'link',
               name: b.text,
