@@ -6,7 +6,7 @@
  * (a stand-in that writes a real OCI archive of dist/ with examples/demo/oci-image.mjs — no daemon,
  * no network here).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
@@ -160,18 +160,30 @@ function gitlabCommands(yaml: string): { job: string; commands: string[] }[] {
 
 const SKIP = /^npm install -g intoto$/;
 
-function bash(script: string, p: Project, extraEnv: NodeJS.ProcessEnv = {}) {
-  return spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+/** Runs a job's script without blocking the test worker (long synchronous spawns starve its RPC). */
+function bash(
+  script: string,
+  p: Project,
+  extraEnv: NodeJS.ProcessEnv = {}
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
     cwd: p.dir,
     env: { ...p.env, ...extraEnv },
-    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) =>
+    child.on('close', (status) => resolve({ status, stdout, stderr }))
+  );
 }
 
-function swapImage(p: Project): void {
+async function swapImage(p: Project): Promise<void> {
   // Another image under the same name: what an attacker with write access to the runner would do.
   writeFileSync(join(p.dir, 'dist/greet.js'), 'export const greet = () => "pwned";\n');
-  const r = bash('docker buildx build --output type=oci,dest=image.tar .', p);
+  const r = await bash('docker buildx build --output type=oci,dest=image.tar .', p);
   expect(r.status, r.stderr).toBe(0);
 }
 
@@ -200,7 +212,7 @@ describe('examples/', () => {
         .split('\n')
         .filter((l) => !SKIP.test(l.trim()))
         .join('\n');
-      const r = bash(script, p, env);
+      const r = await bash(script, p, env);
       expect(r.status, `step "${b.name}":\n${r.stdout}\n${r.stderr}`).toBe(0);
     }
     const report = JSON.parse(readFileSync(join(p.dir, 'verify-report.json'), 'utf8')) as {
@@ -229,8 +241,8 @@ describe('examples/', () => {
     const head = (await simpleGit({ baseDir: p.dir }).revparse(['HEAD'])).trim();
     expect(checkout.signed.products['git:HEAD']).toEqual({ sha1: head });
 
-    swapImage(p);
-    const gate = bash(blocks[6].script, p, env);
+    await swapImage(p);
+    const gate = await bash(blocks[6].script, p, env);
     expect(gate.status).toBe(1);
     expect(gate.stdout).toMatch(/differs: +oci:image\.tar/);
     expect(gate.stderr).toMatch(/not the products of links\/package\.[0-9a-f]{8}\.link/);
@@ -251,15 +263,15 @@ describe('examples/', () => {
     const env = { INTOTO_CI_KEY: join(p.keys, 'ci') };
     for (const j of jobs) {
       for (const c of j.commands.filter((c) => !SKIP.test(c))) {
-        const r = bash(c, p, env);
+        const r = await bash(c, p, env);
         expect(r.status, `job ${j.job}: ${c}\n${r.stdout}\n${r.stderr}`).toBe(0);
       }
     }
     // Tamper with a source after checkout and build again: verify fails at build's materials.
     writeFileSync(join(p.dir, 'src/greet.js'), 'export const greet = () => "pwned";\n');
     for (const j of jobs.filter((j) => ['build', 'test', 'package'].includes(j.job)))
-      for (const c of j.commands.filter((c) => !SKIP.test(c))) bash(c, p, env);
-    const verify = bash(jobs.find((j) => j.job === 'verify')!.commands[1], p, env);
+      for (const c of j.commands.filter((c) => !SKIP.test(c))) await bash(c, p, env);
+    const verify = await bash(jobs.find((j) => j.job === 'verify')!.commands[1], p, env);
     expect(verify.status).toBe(1);
     const report = JSON.parse(readFileSync(join(p.dir, 'verify-report.json'), 'utf8')) as {
       ok: boolean;

@@ -7,7 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseKey } from '../../src/index.js';
-import { intoto, reference, requireReference, type RunResult } from '../helpers/cli.js';
+import {
+  intotoAsync as intoto,
+  referenceAsync as reference,
+  requireReference,
+  type RunResult,
+} from '../helpers/cli.js';
 import { testdir } from '../helpers/vectors.js';
 
 const run = requireReference();
@@ -18,7 +23,7 @@ function ok(r: RunResult, what: string): void {
   expect(r.status, `${what}\n${r.stdout}\n${r.stderr}`).toBe(0);
 }
 
-function makeKeys(dir: string, tool: Tool): void {
+async function makeKeys(dir: string, tool: Tool): Promise<void> {
   for (const [name, type] of [
     ['alice', 'rsa'],
     ['bob', 'ed25519'],
@@ -27,7 +32,7 @@ function makeKeys(dir: string, tool: Tool): void {
   ] as const) {
     if (tool === 'ours')
       ok(
-        intoto(
+        await intoto(
           [
             'keygen',
             '--format',
@@ -43,9 +48,13 @@ function makeKeys(dir: string, tool: Tool): void {
       );
     else
       ok(
-        reference('in-toto-keygen', ['-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), name], {
-          cwd: dir,
-        }),
+        await reference(
+          'in-toto-keygen',
+          ['-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), name],
+          {
+            cwd: dir,
+          }
+        ),
         `in-toto-keygen ${name}`
       );
   }
@@ -107,7 +116,12 @@ function layoutJSON(dir: string, expires = '2099-01-01T00:00:00Z'): string {
   });
 }
 
-function recordStep(dir: string, tool: Tool, step: 'write' | 'build', extra: string[] = []): void {
+async function recordStep(
+  dir: string,
+  tool: Tool,
+  step: 'write' | 'build',
+  extra: string[] = []
+): Promise<void> {
   const [key, type] = step === 'write' ? ['bob', 'ed25519'] : ['carl', 'rsa'];
   const args =
     step === 'write'
@@ -139,68 +153,77 @@ function recordStep(dir: string, tool: Tool, step: 'write' | 'build', extra: str
           'src.txt',
           'out.txt',
         ];
-  if (tool === 'ours') ok(intoto(['run', ...args], { cwd: dir }), `intoto run ${step}`);
+  if (tool === 'ours') ok(await intoto(['run', ...args], { cwd: dir }), `intoto run ${step}`);
   else
     ok(
-      reference('in-toto-run', [...args.slice(0, 4), '-t', type, ...args.slice(4)], { cwd: dir }),
+      await reference('in-toto-run', [...args.slice(0, 4), '-t', type, ...args.slice(4)], {
+        cwd: dir,
+      }),
       `in-toto-run ${step}`
     );
 }
 
-function signLayout(dir: string, tool: Tool, file = 'root.layout', text = layoutJSON(dir)): void {
+async function signLayout(
+  dir: string,
+  tool: Tool,
+  file = 'root.layout',
+  text = layoutJSON(dir)
+): Promise<void> {
   writeFileSync(join(dir, file), text);
-  if (tool === 'ours') ok(intoto(['sign', '-f', file, '-k', 'alice'], { cwd: dir }), 'intoto sign');
-  else ok(reference('in-toto-sign', ['-f', file, '-k', 'alice'], { cwd: dir }), 'in-toto-sign');
+  if (tool === 'ours')
+    ok(await intoto(['sign', '-f', file, '-k', 'alice'], { cwd: dir }), 'intoto sign');
+  else
+    ok(await reference('in-toto-sign', ['-f', file, '-k', 'alice'], { cwd: dir }), 'in-toto-sign');
 }
 
-function chain(keys: Tool, write: Tool, build: Tool, layout: Tool): string {
+async function chain(keys: Tool, write: Tool, build: Tool, layout: Tool): Promise<string> {
   const dir = testdir();
-  makeKeys(dir, keys);
-  recordStep(dir, write, 'write');
-  recordStep(dir, build, 'build');
-  signLayout(dir, layout);
+  await makeKeys(dir, keys);
+  await recordStep(dir, write, 'write');
+  await recordStep(dir, build, 'build');
+  await signLayout(dir, layout);
   return dir;
 }
 
-function verifyBoth(dir: string, layout = 'root.layout') {
+async function verifyBoth(dir: string, layout = 'root.layout') {
   return {
-    ours: intoto(['verify', '-l', layout, '-k', 'alice.pub'], { cwd: dir }),
-    theirs: reference('in-toto-verify', ['-l', layout, '-k', 'alice.pub'], { cwd: dir }),
+    ours: await intoto(['verify', '-l', layout, '-k', 'alice.pub'], { cwd: dir }),
+    theirs: await reference('in-toto-verify', ['-l', layout, '-k', 'alice.pub'], { cwd: dir }),
   };
 }
 
 describe.runIf(run)('verification interop with in-toto-verify (python 1.3.1)', () => {
   let ours: string;
-  beforeAll(() => {
-    ours = chain('ours', 'ours', 'ours', 'ours');
+  beforeAll(async () => {
+    ours = await chain('ours', 'ours', 'ours', 'ours');
   });
 
-  it('a chain recorded and signed entirely with intoto verifies with in-toto-verify and intoto verify', () => {
-    const { ours: a, theirs: b } = verifyBoth(ours);
+  it('a chain recorded and signed entirely with intoto verifies with in-toto-verify and intoto verify', async () => {
+    const { ours: a, theirs: b } = await verifyBoth(ours);
     ok(a, 'intoto verify');
     ok(b, 'in-toto-verify');
   });
 
-  it('a chain made entirely by the reference verifies with intoto verify', () => {
-    const dir = chain('reference', 'reference', 'reference', 'reference');
-    const { ours: a, theirs: b } = verifyBoth(dir);
+  it('a chain made entirely by the reference verifies with intoto verify', async () => {
+    const dir = await chain('reference', 'reference', 'reference', 'reference');
+    const { ours: a, theirs: b } = await verifyBoth(dir);
     ok(b, 'in-toto-verify');
     ok(a, 'intoto verify');
   });
 
-  it('a chain mixing both tools step by step verifies with both', () => {
+  it('a chain mixing both tools step by step verifies with both', async () => {
     for (const [w, b, l] of [
       ['reference', 'ours', 'reference'],
       ['ours', 'reference', 'ours'],
     ] as const) {
-      const dir = chain('reference', w, b, l);
-      const r = verifyBoth(dir);
+      const dir = await chain('reference', w, b, l);
+      const r = await verifyBoth(dir);
       ok(r.ours, `intoto verify (${w}/${b}/${l})`);
       ok(r.theirs, `in-toto-verify (${w}/${b}/${l})`);
     }
   });
 
-  const tamperings: [string, (dir: string) => void, RegExp][] = [
+  const tamperings: [string, (dir: string) => void | Promise<void>, RegExp][] = [
     ['changed product', (d) => writeFileSync(join(d, 'out.txt'), 'tampered\n'), /out\.txt/],
     [
       'missing link',
@@ -215,9 +238,9 @@ describe.runIf(run)('verification interop with in-toto-verify (python 1.3.1)', (
     ],
     [
       'link signed by a foreign key',
-      (d) => {
+      async (d) => {
         const f = readdirSync(d).find((n) => n.startsWith('build.'))!;
-        ok(intoto(['sign', '-f', f, '-k', 'mallory', '-o', f], { cwd: d }), 're-sign');
+        ok(await intoto(['sign', '-f', f, '-k', 'mallory', '-o', f], { cwd: d }), 're-sign');
       },
       /not signed by/,
     ],
@@ -243,13 +266,14 @@ describe.runIf(run)('verification interop with in-toto-verify (python 1.3.1)', (
     ],
     [
       'expired layout',
-      (d) => signLayout(d, 'ours', 'root.layout', layoutJSON(d, '2020-01-01T00:00:00Z')),
+      async (d) =>
+        await signLayout(d, 'ours', 'root.layout', layoutJSON(d, '2020-01-01T00:00:00Z')),
       /expired/,
     ],
     [
       'unexpected extra product',
-      (d) =>
-        recordStep(d, 'ours', 'build', [
+      async (d) =>
+        await recordStep(d, 'ours', 'build', [
           '-p',
           'evil.sh',
           '--',
@@ -261,11 +285,11 @@ describe.runIf(run)('verification interop with in-toto-verify (python 1.3.1)', (
     ],
   ];
   for (const [name, tamper, message] of tamperings) {
-    it(`tampering: ${name} fails in both, with a message naming the cause`, () => {
+    it(`tampering: ${name} fails in both, with a message naming the cause`, async () => {
       const dir = testdir();
       cpSync(ours, dir, { recursive: true });
-      tamper(dir);
-      const { ours: a, theirs: b } = verifyBoth(dir);
+      await tamper(dir);
+      const { ours: a, theirs: b } = await verifyBoth(dir);
       expect(b.status, `in-toto-verify ${name}: ${b.stderr}`).toBe(1);
       expect(a.status, `intoto verify ${name}`).toBe(1);
       expect(a.stdout + a.stderr).toMatch(message);
