@@ -4,10 +4,10 @@
 // Trees are generated once under bench/out/ and reused. When the built CLI has no `run` command yet,
 // the library's recordArtifacts is timed through bench/record-lib.mjs instead.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
-import { CLI, HAVE_REFERENCE, OUT, ROOT, TREES, fmt, makeTree, race, time } from './common.mjs';
+import { CLI, HAVE_REFERENCE, OUT, ROOT, TREES, fmt, makeTree, median, time } from './common.mjs';
 
 const args = process.argv.slice(2);
 const sizesAt = args.indexOf('--sizes');
@@ -30,6 +30,34 @@ const hasRun =
   spawnSync(process.execPath, [CLI, 'run', '--help'], { stdio: 'ignore' }).status === 0;
 const links = join(OUT, 'links');
 
+/**
+ * Wall time and CPU time (user + system of the process and everything it waited for, from
+ * /usr/bin/time) of one run. CPU time shows what a contender would cost on an idle machine: on a
+ * shared one, wall-time ratios shrink towards CPU-time ratios whatever the parallelism.
+ */
+const cpuFile = join(OUT, 'cpu.txt');
+function timed(cmd, argv) {
+  const wall = time('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, cmd, ...argv]);
+  const [u, sy] = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+  return { wall, cpu: (u + sy) * 1000 };
+}
+
+/** Alternating rounds after a warm-up round; medians of wall and CPU time per contender. */
+function raceBoth(contenders) {
+  const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
+  for (const c of contenders) c.run();
+  for (let r = 0; r < rounds; r++) for (const c of contenders) runs[c.name].push(c.run());
+  return Object.fromEntries(
+    contenders.map((c) => [
+      c.name,
+      {
+        wall: median(runs[c.name].map((x) => x.wall)),
+        cpu: median(runs[c.name].map((x) => x.cpu)),
+      },
+    ])
+  );
+}
+
 const rows = [];
 const loadStart = loadavg()[0];
 for (const size of sizes) {
@@ -40,7 +68,7 @@ for (const size of sizes) {
       name: 'intoto',
       run: () =>
         hasRun
-          ? time(process.execPath, [
+          ? timed(process.execPath, [
               CLI,
               'run',
               '-n',
@@ -56,12 +84,12 @@ for (const size of sizes) {
               links,
               '-q',
             ])
-          : time(process.execPath, [join(ROOT, 'bench/record-lib.mjs'), tree]),
+          : timed(process.execPath, [join(ROOT, 'bench/record-lib.mjs'), tree]),
     },
     {
       name: 'sha256sum',
       run: () =>
-        time('sh', [
+        timed('sh', [
           '-c',
           `find '${tree}' -type f -print0 | xargs -0 -P2 -n 256 sha256sum > /dev/null`,
         ]),
@@ -71,7 +99,7 @@ for (const size of sizes) {
     contenders.push({
       name: 'in-toto-run',
       run: () =>
-        time('/usr/bin/in-toto-run', [
+        timed('/usr/bin/in-toto-run', [
           '-n',
           'bench',
           '-k',
@@ -86,7 +114,7 @@ for (const size of sizes) {
         ]),
     });
   process.stderr.write(`timing ${size} (${rounds} rounds)…\n`);
-  const t = race(contenders, rounds);
+  const t = raceBoth(contenders);
   rows.push({ size, ...t });
   process.stderr.write(`${size}: ${JSON.stringify(t)}\n`);
 }
@@ -122,6 +150,7 @@ const lines = [
   '## Recording (hashing)',
   '',
   `\`intoto run -m TREE -x\` against \`in-toto-run -m TREE -x\` (python 1.3.1) and \`find TREE -type f -print0 | xargs -0 -P2 -n 256 sha256sum\`,`,
+  `Times are wall (CPU = user + system of all processes and threads); ratios > 1 mean intoto is faster.`,
   `alternating in one run, median of ${rounds} after a warm-up round (page cache warm for all). Reproduce: \`npm run build && node bench/hash.mjs --sizes 1k,20k,100k\`.`,
   '',
   '| tree | files | size | intoto | in-toto-run | sha256sum ×2 | vs in-toto-run | vs sha256sum |',
@@ -129,7 +158,10 @@ const lines = [
   ...rows.map((r) => {
     const t = TREES[r.size];
     const ref = r['in-toto-run'];
-    return `| ${r.size} | ${t.files} | ${(t.bytes / 2 ** 20).toFixed(0)} MiB | ${fmt(r.intoto)} | ${ref ? fmt(ref) : 'n/a'} | ${fmt(r.sha256sum)} | ${ref ? `**${(ref / r.intoto).toFixed(1)}× faster**` : 'n/a'} | ${(r.sha256sum / r.intoto).toFixed(2)}× |`;
+    const cell = (x) => `${fmt(x.wall)} (cpu ${fmt(x.cpu)})`;
+    const ratio = (a, b) =>
+      `**${(a.wall / b.wall).toFixed(1)}×** (cpu ${(a.cpu / b.cpu).toFixed(1)}×)`;
+    return `| ${r.size} | ${t.files} | ${(t.bytes / 2 ** 20).toFixed(0)} MiB | ${cell(r.intoto)} | ${ref ? cell(ref) : 'n/a'} | ${cell(r.sha256sum)} | ${ref ? ratio(ref, r.intoto) : 'n/a'} | ${ratio(r.sha256sum, r.intoto)} |`;
   }),
   '',
   `Targets: ≥ 4× faster than in-toto-run on 20k, ≥ 5× on 100k, no slower than the sha256sum pipeline (ratio ≥ 1.00).`,

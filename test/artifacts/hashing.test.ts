@@ -130,10 +130,10 @@ describe('algorithms', () => {
 });
 
 describe('the worker pool', () => {
-  // More files than the pool's start threshold (2,048), so recordArtifacts uses the workers.
+  // More files than the pool's start threshold (4,096), so recordArtifacts uses a worker.
   const files: Record<string, string> = {};
-  for (let i = 0; i < 2600; i++)
-    files[`d${i % 13}/e${i % 5}/f${i}`] = 'x'.repeat((i * 131) % 9000) + '\r\n'.repeat(i % 5);
+  for (let i = 0; i < 4200; i++)
+    files[`d${i % 13}/e${i % 5}/f${i}`] = 'x'.repeat((i * 131) % 3000) + '\r\n'.repeat(i % 5);
   files['big'] = 'y'.repeat(5 * MiB + 1);
 
   it('records exactly what one thread records, with progress throttled and complete', async () => {
@@ -157,9 +157,9 @@ describe('the worker pool', () => {
       });
       expect(pooled.artifacts).toEqual(inline.artifacts);
       expect(Object.keys(pooled.artifacts)).toEqual(Object.keys(inline.artifacts));
-      expect(Object.keys(pooled.artifacts)).toHaveLength(2601);
+      expect(Object.keys(pooled.artifacts)).toHaveLength(4201);
       // The last call reports everything; calls are ≥ 100 ms apart (plus the final one).
-      expect(calls.at(-1)).toEqual([2601, 2601, total]);
+      expect(calls.at(-1)).toEqual([4201, 4201, total]);
       expect(calls.length).toBeLessThanOrEqual(elapsed / 100 + 2);
       for (let i = 1; i < calls.length; i++)
         expect(calls[i][0]).toBeGreaterThanOrEqual(calls[i - 1][0]);
@@ -185,7 +185,7 @@ console.log(JSON.stringify({ artifacts: r.artifacts, big: e[0] }));`
     const big = join(dir, 'sparse.bin');
     closeSync(openSync(big, 'w'));
     truncateSync(big, 300 * MiB);
-    writeFileSync(join(dir, 'other.bin'), 'z'.repeat(20 * MiB)); // so workers start (≥ 16 MiB)
+    writeFileSync(join(dir, 'other.bin'), 'z'.repeat(20 * MiB)); // two files ≥ 128 MiB: a worker starts
     const out = node(
       `import { recordArtifacts } from ${JSON.stringify(DIST)};
 const r = await recordArtifacts(['.'], { basePath: ${JSON.stringify(dir)} });
