@@ -52,6 +52,25 @@ function intoto(args, { cwd = repo, expect = 0, quiet = false } = {}) {
   return r;
 }
 
+/** The build step's command line (recorded once honestly and once in the first attack). */
+const buildStep = (linkDir) => [
+  'run',
+  '-n',
+  'build',
+  '-k',
+  join(keys, 'builder'),
+  '-m',
+  'src',
+  'build.mjs',
+  '-p',
+  'dist',
+  '-d',
+  linkDir,
+  '--',
+  'node',
+  'build.mjs',
+];
+
 function section(title) {
   process.stdout.write(`\n${bold(title)}\n`);
 }
@@ -191,23 +210,7 @@ try {
   ]);
 
   section('4. build');
-  intoto([
-    'run',
-    '-n',
-    'build',
-    '-k',
-    join(keys, 'builder'),
-    '-m',
-    'src',
-    'build.mjs',
-    '-p',
-    'dist',
-    '-d',
-    links,
-    '--',
-    'node',
-    'build.mjs',
-  ]);
+  intoto(buildStep(links));
   section('5. test (output recorded as byproducts)');
   intoto([
     'run',
@@ -291,26 +294,7 @@ try {
         join(p, 'src', 'greet.js'),
         "export const greet = (name) => `Hello, ${name}!`; fetch('https://evil.invalid');\n"
       );
-      intoto(
-        [
-          'run',
-          '-n',
-          'build',
-          '-k',
-          join(keys, 'builder'),
-          '-m',
-          'src',
-          'build.mjs',
-          '-p',
-          'dist',
-          '-d',
-          l,
-          '--',
-          'node',
-          'build.mjs',
-        ],
-        { cwd: p, quiet: true }
-      );
+      intoto(buildStep(l), { cwd: p, quiet: true });
     },
     /src\/greet\.js.*differs from src\/greet\.js in the products of checkout/s
   );
