@@ -437,7 +437,15 @@ function keyFromPEM(text: string, source: string, opts: LoadKeyOptions): Key {
   } catch (err) {
     if (err instanceof KeyError) throw err;
     const msg = describeCryptoError(err);
-    if (/bad decrypt|BAD_DECRYPT|decrypt/i.test(msg)) {
+    // A wrong password usually fails the cipher's padding check ("bad decrypt"), but about one time
+    // in 256 the padding of the garbage happens to be valid and the DER decoder fails instead.
+    const encryptedWithPassword =
+      opts.password !== undefined &&
+      (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(block));
+    if (
+      /bad decrypt|BAD_DECRYPT|decrypt/i.test(msg) ||
+      (encryptedWithPassword && /DECODER routines::unsupported/.test(msg))
+    ) {
       throw new KeyError(`${source}: wrong password`, {
         hint: 'check the password given with -P/--password',
         cause: err,

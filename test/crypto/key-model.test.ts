@@ -201,6 +201,18 @@ describe('loading errors', () => {
     }
   }
 
+  it('every wrong password says "wrong password", also when the garbage happens to unpad (≈1 in 256)', () => {
+    // 1,200 tries hit the valid-padding case ~5 times; before the fix CI failed on it about once a run.
+    const pair = generateKeyPair({ type: 'ed25519', format: 'pem', password: 'right' });
+    const messages = new Set<string>();
+    for (let i = 0; i < 1200; i++) {
+      messages.add(
+        catchKeyError(() => parseKey(pair.privateText, { source: 'k', password: `w${i}` })).message
+      );
+    }
+    expect([...messages]).toEqual(['k: wrong password']);
+  });
+
   it('files that are not keys say what they are', () => {
     const cases: [string, RegExp][] = [
       ['hello', /neither PEM nor securesystemslib JSON/],
