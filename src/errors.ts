@@ -124,6 +124,28 @@ export class InspectionError extends VerificationError {
   }
 }
 
+/**
+ * `intoto run --verify-materials`: a material differs from what the upstream step produced, so the
+ * command was not run (SECURITY.md A-4).
+ */
+export class MaterialsMismatchError extends VerificationError {
+  /** Each material that differs, with both hash dicts. */
+  readonly differences: readonly {
+    path: string;
+    source: string;
+    upstream: Record<string, string>;
+    here: Record<string, string>;
+  }[];
+  constructor(
+    message: string,
+    differences: MaterialsMismatchError['differences'],
+    options?: ErrorOptions
+  ) {
+    super(message, options, 'MATERIALS_MISMATCH');
+    this.differences = differences;
+  }
+}
+
 /** Evidence (a layout or link) is malformed or hostile: verification fails (exit 1), not a usage error. */
 export class EvidenceError extends VerificationError {
   constructor(message: string, options?: ErrorOptions) {

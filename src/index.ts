@@ -15,6 +15,7 @@ export {
   RuleVerificationError,
   InspectionError,
   EvidenceError,
+  MaterialsMismatchError,
   type ErrorOptions,
 } from './errors.js';
 export {
@@ -74,6 +75,7 @@ export {
 } from './metadata/index.js';
 export {
   recordArtifacts,
+  fileMode,
   DEFAULT_EXCLUDE_PATTERNS,
   hashFile,
   hashFileSync,
@@ -104,6 +106,9 @@ export {
   recordStart,
   recordStop,
   matchProducts,
+  compareWithUpstream,
+  loadUpstreamLinks,
+  type LoadUpstreamOptions,
   linkFileName,
   unfinishedFileName,
   type RunCommandOptions,
@@ -115,6 +120,8 @@ export {
   type MatchProductsOptions,
   type MatchProductsResult,
   type ArtifactResolver,
+  type UpstreamLink,
+  type MaterialDifference,
   scanSecrets,
   type SecretHit,
 } from './link/index.js';
@@ -142,6 +149,7 @@ export {
 } from './rules/index.js';
 export {
   verifyLayout,
+  checkLayoutDigest,
   type VerifyOptions,
   type VerificationReport,
   type StepReport,

@@ -1,5 +1,6 @@
 export {
   recordArtifacts,
+  fileMode,
   DEFAULT_EXCLUDE_PATTERNS,
   type RecordOptions,
   type RecordResult,

@@ -30,6 +30,17 @@ export interface RecordOptions {
   basePath?: string;
   /** gitignore-style patterns; a non-empty list replaces the defaults (REFERENCE gotcha 6). */
   excludePatterns?: readonly string[];
+  /**
+   * Apply no exclude pattern at all, not even the defaults (SECURITY.md A-3: `*.link*` also hides
+   * `postinstall.link.js`). The reference has no way to say this.
+   */
+  excludeNothing?: boolean;
+  /**
+   * Add each file's mode (permission, setuid, setgid and sticky bits, 4 octal digits) to its hash
+   * dict under `mode` (SECURITY.md A-5): hash dicts are compared whole, so a MATCH between two steps
+   * recorded this way fails when a mode changed. Digits are valid hex, so the reference accepts it.
+   */
+  recordMode?: boolean;
   /** Prefixes removed from recorded keys (first match wins, plain string prefix). */
   lstripPaths?: readonly string[];
   /** Walk symlinked directories under the link's name (default true, as in-toto-run). */
@@ -243,9 +254,11 @@ export async function recordArtifacts(
   paths: readonly string[],
   options: RecordOptions = {}
 ): Promise<RecordResult> {
-  const excludePatterns = options.excludePatterns?.length
-    ? [...options.excludePatterns]
-    : [...DEFAULT_EXCLUDE_PATTERNS];
+  const excludePatterns = options.excludeNothing
+    ? []
+    : options.excludePatterns?.length
+      ? [...options.excludePatterns]
+      : [...DEFAULT_EXCLUDE_PATTERNS];
   const algorithms = options.hashAlgorithms ?? ['sha256'];
   checkAlgorithms(algorithms);
   const result: RecordResult = { artifacts: {}, excludedCount: 0, excludePatterns, warnings: [] };
@@ -309,6 +322,13 @@ export async function recordArtifacts(
   // The walk is done; hashing has been running on the workers meanwhile.
   const digests = await pool.finish();
   for (const f of w.files) result.artifacts[f.key] = digests[f.index]!;
+  if (options.recordMode) {
+    // After hashing, through symlinks like the content (a link's own mode means nothing on Linux).
+    for (const f of w.files) {
+      const st = statSync(fsPath(w, w.keys.get(f.key)!), { throwIfNoEntry: false });
+      if (st) result.artifacts[f.key] = { ...result.artifacts[f.key], mode: fileMode(st.mode) };
+    }
+  }
   for (const uri of uris) {
     const entries = await resolveArtifact(uri, {
       ...options,
@@ -327,6 +347,11 @@ export async function recordArtifacts(
   }
   result.excludedCount = w.excluded;
   return result;
+}
+
+/** `st_mode`'s low 12 bits as 4 octal digits: `0755`, `4755` (setuid). */
+export function fileMode(stMode: number): string {
+  return (stMode & 0o7777).toString(8).padStart(4, '0');
 }
 
 /** The given paths, normalised, filtered, then each hashed or walked (REFERENCE.md §3 steps 2–5). */

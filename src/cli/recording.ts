@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { RecordResult } from '../index.js';
 import { info, warn } from './output.js';
-import { collect } from './usage.js';
+import { collect, UsageErrorLike } from './usage.js';
 
 export interface RecordingFlags {
   exclude?: string[];
@@ -14,6 +14,8 @@ export interface RecordingFlags {
   allowOutsideSymlinks?: boolean;
   ociBlobs?: boolean;
   gitTrackedOnly?: boolean;
+  excludeNothing?: boolean;
+  recordMode?: boolean;
 }
 
 export function addRecordingOptions(cmd: Command): Command {
@@ -32,7 +34,15 @@ export function addRecordingOptions(cmd: Command): Command {
       'follow symlinks whose target is outside the recorded directory'
     )
     .option('--oci-blobs', 'with oci:PATH artifacts, also record every blob')
-    .option('--git-tracked-only', 'record only files git tracks');
+    .option('--git-tracked-only', 'record only files git tracks')
+    .option(
+      '--exclude-nothing',
+      'apply no exclude pattern, not even the defaults (for verify --deny-excludes)'
+    )
+    .option(
+      '--record-mode',
+      "add each file's mode (e.g. 0755, 4755) to its hashes, so a changed mode fails a MATCH"
+    );
 }
 
 export { collect };
@@ -92,8 +102,12 @@ export function recordingOptions(flags: RecordingFlags): {
   allowOutsideSymlinks?: boolean;
   ociBlobs?: boolean;
   gitTrackedOnly?: boolean;
+  excludeNothing?: boolean;
+  recordMode?: boolean;
   onWarning: (m: string) => void;
 } {
+  if (flags.excludeNothing && flags.exclude?.length)
+    throw new UsageErrorLike('--exclude and --exclude-nothing cannot be combined');
   return {
     excludePatterns: flags.exclude,
     basePath: flags.basePath,
@@ -106,13 +120,15 @@ export function recordingOptions(flags: RecordingFlags): {
     allowOutsideSymlinks: flags.allowOutsideSymlinks,
     ociBlobs: flags.ociBlobs,
     gitTrackedOnly: flags.gitTrackedOnly,
+    excludeNothing: flags.excludeNothing,
+    recordMode: flags.recordMode,
     onWarning: (m) => warn(m),
   };
 }
 
 /** One line about what the default patterns left out (the reference is silent about it). */
 export function reportExcluded(flags: RecordingFlags, ...results: RecordResult[]): void {
-  if (flags.exclude?.length) return;
+  if (flags.exclude?.length || flags.excludeNothing) return;
   const n = results.reduce((a, r) => a + r.excludedCount, 0);
   if (n > 0)
     info(

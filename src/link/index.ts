@@ -11,6 +11,7 @@ export {
   recordStart,
   recordStop,
   matchProducts,
+  compareWithUpstream,
   linkFileName,
   unfinishedFileName,
   type RunStepOptions,
@@ -20,5 +21,8 @@ export {
   type MatchProductsOptions,
   type MatchProductsResult,
   type ArtifactResolver,
+  type UpstreamLink,
+  type MaterialDifference,
 } from './run.js';
 export { scanSecrets, type SecretHit } from './secrets.js';
+export { loadUpstreamLinks, type LoadUpstreamOptions } from './upstream.js';

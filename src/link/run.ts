@@ -6,11 +6,17 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { JSONObject } from '../encoding/index.js';
-import { InputError, RecordError, SignatureVerificationError } from '../errors.js';
+import {
+  InputError,
+  MaterialsMismatchError,
+  RecordError,
+  SignatureVerificationError,
+} from '../errors.js';
 import {
   artifactSources,
   recordArtifacts,
   schemeOf,
+  type ArtifactMap,
   type RecordOptions,
   type RecordResult,
 } from '../artifacts/index.js';
@@ -58,6 +64,58 @@ export interface RunStepOptions extends ArtifactOptions {
   onPhase?: (phase: 'materials' | 'command' | 'products') => void;
   stdout?: Writable;
   stderr?: Writable;
+  /**
+   * Links of upstream steps, already trusted by the caller (SECURITY.md A-4): before the command
+   * runs, every material that one of them lists as a product must have the same hashes, or
+   * runStep throws MaterialsMismatchError and neither runs the command nor writes a link.
+   */
+  upstream?: readonly UpstreamLink[];
+  /** Recorded as `environment.run_id`, for `verify --require-run-id` (SECURITY.md A-8). */
+  runId?: string;
+  /**
+   * Record the exclude patterns (and run id) in `environment` (default true). `intoto mock` turns it
+   * off: its trial links stay byte-identical to in-toto-mock's.
+   */
+  recordEnvironment?: boolean;
+}
+
+/** An upstream step's link and where it came from (for messages). */
+export interface UpstreamLink {
+  link: Link;
+  source: string;
+}
+
+/** A material whose hashes differ from an upstream step's product of the same name. */
+export interface MaterialDifference {
+  path: string;
+  source: string;
+  upstream: Record<string, string>;
+  here: Record<string, string>;
+}
+
+/** The materials that differ from the products of the upstream links (empty: all agree). */
+export function compareWithUpstream(
+  materials: ArtifactMap,
+  upstream: readonly UpstreamLink[]
+): MaterialDifference[] {
+  const out: MaterialDifference[] = [];
+  for (const { link, source } of upstream) {
+    for (const [path, hashes] of Object.entries(link.products)) {
+      if (!Object.prototype.hasOwnProperty.call(materials, path)) continue;
+      if (!sameHashes(hashes, materials[path]))
+        out.push({ path, source, upstream: hashes, here: materials[path] });
+    }
+  }
+  return out;
+}
+
+/**
+ * What a link of ours records in `environment` (a free dict for the reference, which writes `{}` and
+ * ignores it): the exclude patterns that applied, so a verifier can see what was left out
+ * (SECURITY.md A-3, `verify --deny-excludes`), and the run id if one was given (A-8).
+ */
+function environmentOf(excludes: readonly string[], runId: string | undefined): JSONObject {
+  return { excludes: [...excludes], ...(runId !== undefined ? { run_id: runId } : {}) };
 }
 
 export interface StepResult {
@@ -105,6 +163,8 @@ function recordOptions(o: ArtifactOptions): RecordOptions {
   return {
     basePath: o.basePath,
     excludePatterns: o.excludePatterns,
+    excludeNothing: o.excludeNothing,
+    recordMode: o.recordMode,
     lstripPaths: o.lstripPaths,
     followSymlinkDirs: o.followSymlinkDirs,
     normalizeLineEndings: o.normalizeLineEndings,
@@ -124,6 +184,19 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
   const rec = recordOptions(options);
   options.onPhase?.('materials');
   const materials = await recordArtifacts(options.materials ?? [], rec);
+  if (options.upstream?.length) {
+    const diff = compareWithUpstream(materials.artifacts, options.upstream);
+    if (diff.length) {
+      const shown = diff.slice(0, 5).map((d) => `${d.path} (${d.source})`);
+      throw new MaterialsMismatchError(
+        `${diff.length} material(s) differ from the upstream products: ${shown.join(', ')}${diff.length > 5 ? ', …' : ''}; the command was not run`,
+        diff,
+        {
+          hint: 'the files were changed after the upstream step recorded them: find out by whom before building on them',
+        }
+      );
+    }
+  }
   let byproducts: JSONObject = {};
   let returnValue: number | undefined;
   const command = options.command ?? [];
@@ -156,7 +229,13 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     products: products.artifacts,
     byproducts,
     command: [...command],
-    environment: {},
+    environment:
+      options.recordEnvironment === false
+        ? {}
+        : environmentOf(
+            [...new Set([...materials.excludePatterns, ...products.excludePatterns])],
+            options.runId
+          ),
   });
   const metadata = await envelopeFor(link, options.key, options.useDSSE);
   const path = options.noWrite ? undefined : writeLink(options.metadataDirectory, file, metadata);
@@ -168,6 +247,8 @@ export interface RecordStartOptions extends ArtifactOptions {
   key: Key;
   materials?: readonly string[];
   useDSSE?: boolean;
+  /** Recorded as `environment.run_id` (SECURITY.md A-8). */
+  runId?: string;
 }
 
 /** `intoto record start`: materials now, in a hidden signed `.<name>.<keyid8>.link-unfinished`. */
@@ -176,7 +257,11 @@ export async function recordStart(
 ): Promise<{ path: string; materials: RecordResult }> {
   linkFileName(options.name, options.key);
   const materials = await recordArtifacts(options.materials ?? [], recordOptions(options));
-  const link = new Link({ name: options.name, materials: materials.artifacts });
+  const link = new Link({
+    name: options.name,
+    materials: materials.artifacts,
+    environment: environmentOf(materials.excludePatterns, options.runId),
+  });
   const env = await envelopeFor(link, options.key, options.useDSSE);
   const path = unfinishedFileName(options.name, options.key);
   writeFileAtomic(path, env.toFileText());
@@ -220,6 +305,17 @@ export async function recordStop(
   const link = Link.fromJSON(env.payload, unfinished);
   const products = await recordArtifacts(options.products ?? [], recordOptions(options));
   link.products = products.artifacts;
+  // The patterns of start and of stop (they may differ): everything that was left out of either.
+  const started = link.environment.excludes;
+  link.environment = {
+    ...link.environment,
+    excludes: [
+      ...new Set([
+        ...(Array.isArray(started) ? started.filter((p) => typeof p === 'string') : []),
+        ...products.excludePatterns,
+      ]),
+    ],
+  };
   if (options.command?.length) link.command = [...options.command];
   if (options.byproductsFrom) {
     link.byproducts = {
@@ -273,9 +369,10 @@ export async function matchProducts(
   link: Link,
   options: MatchProductsOptions = {}
 ): Promise<MatchProductsResult> {
-  const algorithms = [
-    ...new Set(Object.values(link.products).flatMap((h) => Object.keys(h))),
-  ].sort();
+  const keys = new Set(Object.values(link.products).flatMap((h) => Object.keys(h)));
+  // `mode` is not a hash: the link was recorded with --record-mode (SECURITY.md A-5), so are we.
+  const recordMode = keys.delete('mode') || options.recordMode;
+  const algorithms = [...keys].sort();
   // By default the link's URI products (oci:, dir:, git: …; ITE-4) are resolved again too, and `.`
   // is walked (as the reference) unless every product is such a name: then the files here are not
   // what the link speaks of, and listing them all as "only on disk" would be noise.
@@ -288,6 +385,7 @@ export async function matchProducts(
     ...recordOptions(options),
     ociBlobs: options.ociBlobs ?? sources.ociBlobs,
     hashAlgorithms: algorithms.length ? algorithms : ['sha256'],
+    recordMode,
   };
   const disk = await recordArtifacts(
     paths.filter((p) => schemeOf(p) === undefined),

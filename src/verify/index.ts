@@ -1,4 +1,4 @@
-export { verifyLayout, type VerifyOptions } from './verify.js';
+export { verifyLayout, checkLayoutDigest, type VerifyOptions } from './verify.js';
 export type {
   VerificationReport,
   StepReport,

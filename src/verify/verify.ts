@@ -3,6 +3,7 @@
  * REFERENCE.md §5), hardened per SECURITY.md. The body is the ordered list of steps; each check
  * throws a VerificationError subclass, which becomes the report's `failure`.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -81,6 +82,59 @@ export interface VerifyOptions {
   limits?: Partial<Limits>;
   /** A label for the layout in messages and the report. */
   layoutPath?: string;
+  /**
+   * Pin the layout (SECURITY.md A-7, layout replay): the sha256 (or sha512) of the layout file's
+   * bytes must equal `expected` (`sha256:<hex>`), checked before anything else.
+   */
+  layoutDigest?: { bytes: Uint8Array; expected: string };
+  /** Every link must record this run id in `environment.run_id` (SECURITY.md A-8, link replay). */
+  requireRunId?: string;
+  /**
+   * Every link must record its exclude patterns in `environment.excludes`, and they must be empty:
+   * nothing was left out of its materials and products (SECURITY.md A-3). Inspections then record
+   * without exclude patterns too.
+   */
+  denyExcludes?: boolean;
+}
+
+/**
+ * Compares the layout file's digest with the pinned one (SECURITY.md A-7).
+ * @throws UsageError for a malformed `expected`, VerificationError (LAYOUT_DIGEST_MISMATCH) on a mismatch
+ */
+export function checkLayoutDigest(bytes: Uint8Array, expected: string, source = 'layout'): void {
+  const m = /^(sha256|sha512):([0-9a-fA-F]+)$/.exec(expected);
+  if (!m || m[2].length !== (m[1] === 'sha256' ? 64 : 128))
+    throw new UsageError(
+      `expected a layout digest like sha256:<64 hex digits>, got ${JSON.stringify(expected)}`
+    );
+  const actual = createHash(m[1]).update(bytes).digest('hex');
+  if (actual !== m[2].toLowerCase())
+    throw new VerificationError(
+      `${source} is not the pinned layout: its ${m[1]} is ${actual}, expected ${m[2].toLowerCase()}`,
+      {
+        hint: 'an older or another validly signed layout was served: fetch the layout the pin names',
+      },
+      'LAYOUT_DIGEST_MISMATCH'
+    );
+}
+
+/** Why a link's recorded environment fails --require-run-id or --deny-excludes, if it does. */
+function environmentProblem(link: Link, options: VerifyOptions): string | undefined {
+  const env = link.environment;
+  if (options.requireRunId !== undefined) {
+    const id = env.run_id;
+    if (id === undefined) return `records no run id (--require-run-id ${options.requireRunId})`;
+    if (id !== options.requireRunId)
+      return `was recorded in run ${JSON.stringify(id)}, not ${JSON.stringify(options.requireRunId)} (replayed from another run?)`;
+  }
+  if (options.denyExcludes) {
+    const ex = env.excludes;
+    if (!Array.isArray(ex))
+      return 'does not record its exclude patterns, so what it left out is unknown (--deny-excludes)';
+    if (ex.length > 0)
+      return `was recorded with exclude patterns ${ex.map((p) => JSON.stringify(p)).join(', ')}: files matching them are not in it (--deny-excludes)`;
+  }
+  return undefined;
 }
 
 interface Context {
@@ -389,6 +443,11 @@ async function verifyStepLinks(
       reject(`its name is ${JSON.stringify(link.name)}, not ${JSON.stringify(step.name)}`);
       continue;
     }
+    const envProblem = environmentProblem(link, ctx.options);
+    if (envProblem) {
+      reject(envProblem);
+      continue;
+    }
     // SECURITY.md A-1: one file must have one name.
     const bad = [...checkArtifactMap(link.materials), ...checkArtifactMap(link.products)];
     if (bad.length) {
@@ -588,7 +647,8 @@ async function runInspection(
   r: StepReport
 ): Promise<{ link: Link; returnValue: number }> {
   const cwd = ctx.options.cwd ?? process.cwd();
-  const materials = await recordArtifacts(['.'], { basePath: cwd, onWarning: ctx.warn });
+  const rec = { basePath: cwd, onWarning: ctx.warn, excludeNothing: ctx.options.denyExcludes };
+  const materials = await recordArtifacts(['.'], rec);
   let result;
   try {
     result = await runCommand(insp.run, {
@@ -604,7 +664,7 @@ async function runInspection(
     }
     throw err;
   }
-  const products = await recordArtifacts(['.'], { basePath: cwd, onWarning: ctx.warn });
+  const products = await recordArtifacts(['.'], rec);
   const link = new Link({
     name: insp.name,
     materials: materials.artifacts,
@@ -671,6 +731,8 @@ async function verifyInternal(
   };
   const summary: ItemArtifacts = { materials: {}, products: {} };
   try {
+    if (options.layoutDigest && !options.isSublayout)
+      checkLayoutDigest(options.layoutDigest.bytes, options.layoutDigest.expected, source);
     verifyLayoutSignatures(env, options.layoutKeys, source);
     if (env.payload._type !== 'layout')
       throw new EvidenceError(

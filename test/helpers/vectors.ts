@@ -65,3 +65,17 @@ export function materialise(files: CaseFile[]): string {
   }
   return dir;
 }
+
+/**
+ * A link's `signed` part without the `environment.excludes` we record (SECURITY.md A-3; the
+ * reference records `{}`), so ours and the reference's can be compared field for field. The
+ * patterns must be a list of strings; they are checked where they matter (test/hardening).
+ */
+export function withoutRecordedExcludes<T>(signed: T): T {
+  const env = (signed as { environment?: Record<string, unknown> }).environment;
+  if (!env || !('excludes' in env)) return signed;
+  const { excludes, ...rest } = env;
+  if (!Array.isArray(excludes) || excludes.some((p) => typeof p !== 'string'))
+    throw new Error(`environment.excludes is not a list of patterns: ${JSON.stringify(excludes)}`);
+  return { ...signed, environment: rest };
+}

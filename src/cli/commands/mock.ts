@@ -23,6 +23,7 @@ export function register(program: Command): void {
           products: ['.'],
           command,
           recordStreams: true,
+          recordEnvironment: false, // byte-identical to in-toto-mock
           useDSSE: flags.useDsse,
           stdout: process.stdout,
           stderr: process.stderr,

@@ -25,6 +25,7 @@ interface RecordFlags extends RecordingFlags {
   command?: string;
   byproductsFrom?: string;
   quiet?: boolean;
+  runId?: string;
 }
 
 function common(cmd: Command): Command {
@@ -58,6 +59,7 @@ export function register(program: Command): void {
     .description('record a step in two halves: start (materials) and stop (products)');
   common(record.command('start').description('record materials and write a hidden unfinished link'))
     .option('-m, --materials <paths...>', 'files and directories to record')
+    .option('--run-id <id>', 'record this pipeline run id (for verify --require-run-id)')
     .action(async (flags: RecordFlags) => {
       const lib = await import('../../index.js');
       const progress = progressReporter('hashing materials');
@@ -69,6 +71,7 @@ export function register(program: Command): void {
           key: await key(flags),
           materials: flags.materials,
           useDSSE: flags.useDsse,
+          runId: flags.runId,
         })
         .finally(progress.end);
       if (!flags.quiet) {

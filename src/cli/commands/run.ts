@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { loadKeys } from '../keys.js';
-import { info } from '../output.js';
+import { info, warn } from '../output.js';
 import { ExitCode } from '../program.js';
 import {
   addRecordingOptions,
@@ -32,6 +32,29 @@ interface RunFlags extends RecordingFlags {
   keyidFormat?: string;
   gpg?: unknown;
   quiet?: boolean;
+  runId?: string;
+  verifyMaterials?: string[];
+  layout?: string;
+  layoutKeys?: string[];
+}
+
+const short = (h: Record<string, string>) =>
+  Object.entries(h)
+    .map(([a, d]) => `${a} ${d.slice(0, 12)}`)
+    .join(', ');
+
+async function readLayout(path: string) {
+  const lib = await import('../../index.js');
+  const { readFileSync } = await import('node:fs');
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new lib.InputError(
+      `${path}: cannot read the layout (${(err as { code?: string }).code ?? String(err)})`
+    );
+  }
+  return lib.parseMetadata(bytes, { source: path });
 }
 
 export function register(program: Command): void {
@@ -64,6 +87,16 @@ export function register(program: Command): void {
       'stop the command after this many seconds (default: no limit)'
     )
     .option('--keyid-format <format>', 'legacy (default) or new')
+    .option('--run-id <id>', 'record this pipeline run id (for verify --require-run-id)')
+    .option(
+      '--verify-materials <links...>',
+      'before running, check the materials against these upstream links: any difference stops the step'
+    )
+    .option(
+      '--layout <path>',
+      'with --verify-materials: the upstream links must be signed by functionaries of this layout'
+    )
+    .option('--layout-keys <paths...>', 'with --layout: owner keys that must have signed it')
     .option('-g, --gpg [id]', 'not supported (GPG signing)')
     .option('-q, --quiet', 'print only errors')
     .argument('[command...]', 'the command to run, after --');
@@ -91,7 +124,20 @@ export function register(program: Command): void {
       password: flags.password,
       keyidFormat: flags.keyidFormat,
     });
+    if ((flags.layout || flags.layoutKeys) && !flags.verifyMaterials?.length)
+      throw new UsageErrorLike('--layout and --layout-keys go with --verify-materials');
+    if (flags.layoutKeys && !flags.layout) throw new UsageErrorLike('--layout-keys needs --layout');
     const lib = await import('../../index.js');
+    const upstream = flags.verifyMaterials?.length
+      ? lib.loadUpstreamLinks(flags.verifyMaterials, {
+          layout: flags.layout ? await readLayout(flags.layout) : undefined,
+          layoutKeys: flags.layoutKeys ? await loadKeys(flags.layoutKeys, {}) : undefined,
+        })
+      : undefined;
+    if (upstream && !flags.layout && !flags.quiet)
+      warn(
+        'the upstream links were not checked for signatures: pass --layout to require authorised functionaries'
+      );
     const progress = progressReporter('hashing');
     const result = await lib
       .runStep({
@@ -107,6 +153,8 @@ export function register(program: Command): void {
         useDSSE: flags.useDsse,
         runTimeout: timeout,
         metadataDirectory: flags.metadataDirectory,
+        runId: flags.runId,
+        upstream,
         onProgress: progress.onProgress,
         onPhase: (phase) => (phase === 'command' ? progress.end() : progress.phase(phase)),
         // Only recorded output must be piped (and teed back); otherwise the command keeps our
@@ -115,6 +163,13 @@ export function register(program: Command): void {
       })
       .catch((err: unknown) => {
         progress.end();
+        if (err instanceof lib.MaterialsMismatchError) {
+          // Every difference, so the functionary can see what was changed.
+          for (const d of err.differences)
+            process.stderr.write(
+              `  ${d.path}: ${short(d.here)} here, ${short(d.upstream)} in ${d.source}\n`
+            );
+        }
         if (err instanceof lib.CommandNotFoundError) {
           process.stderr.write(`error: ${err.message}; no link written\n`);
           throw new ExitCode(127);

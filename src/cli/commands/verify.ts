@@ -25,6 +25,9 @@ interface VerifyFlags {
   verbose?: boolean;
   quiet?: boolean;
   gpg?: unknown;
+  expectLayoutDigest?: string;
+  requireRunId?: string;
+  denyExcludes?: boolean;
 }
 
 const short = (h?: Record<string, string>) =>
@@ -123,6 +126,18 @@ export function register(program: Command): void {
       'run inspections of sublayouts (signed by a functionary, not the owner)'
     )
     .option('--allow-empty-layout', 'accept a layout with no steps and no inspections')
+    .option(
+      '--expect-layout-digest <sha256:hex>',
+      "pin the layout: its file's sha256 must be this (stops replay of an older signed layout)"
+    )
+    .option(
+      '--require-run-id <id>',
+      'every link must record this run id (intoto run --run-id): stops replay of old links'
+    )
+    .option(
+      '--deny-excludes',
+      'fail links recorded with exclude patterns (record with --exclude-nothing)'
+    )
     .option('-v, --verbose', 'show every link and rule')
     .option('-q, --quiet', 'print nothing but errors')
     .option('-g, --gpg <ids...>', 'not supported (GPG keys)')
@@ -147,6 +162,14 @@ export function register(program: Command): void {
       if (timeout !== undefined && !(timeout > 0))
         throw new UsageErrorLike(
           `--inspection-timeout must be a positive number of seconds, got ${flags.inspectionTimeout}`
+        );
+      if (
+        flags.expectLayoutDigest !== undefined &&
+        !/^(sha256:[0-9a-fA-F]{64}|sha512:[0-9a-fA-F]{128})$/.test(flags.expectLayoutDigest)
+      )
+        throw new UsageErrorLike(
+          `--expect-layout-digest takes sha256:<64 hex digits>, got ${JSON.stringify(flags.expectLayoutDigest)}`,
+          'compute it with: sha256sum root.layout'
         );
       if (flags.quiet) setQuiet(true);
       const lib = await import('../../index.js');
@@ -182,6 +205,12 @@ export function register(program: Command): void {
           allowSublayoutInspections: flags.allowSublayoutInspections,
           allowEmptyLayout: flags.allowEmptyLayout,
           layoutPath: flags.layout,
+          layoutDigest:
+            flags.expectLayoutDigest !== undefined
+              ? { bytes, expected: flags.expectLayoutDigest }
+              : undefined,
+          requireRunId: flags.requireRunId,
+          denyExcludes: flags.denyExcludes,
           // Keep stdout for the JSON document: inspection output goes to stderr then.
           inspectionStdout: flags.json || flags.quiet ? process.stderr : undefined,
         });

