@@ -21,6 +21,13 @@ export default defineConfig({
       include: ['src/verify/**', 'src/rules/**', 'src/encoding/**', 'src/crypto/**'],
       exclude: ['**/*.types.ts', 'src/rules/types.ts', 'src/verify/report.ts'],
       reporter: ['text', 'text-summary', 'json-summary'],
+      // Issue: hardening asks for >= 95 % lines in each of these folders; CI fails below it.
+      thresholds: {
+        'src/verify/**': { lines: 95 },
+        'src/rules/**': { lines: 95 },
+        'src/encoding/**': { lines: 95 },
+        'src/crypto/**': { lines: 95 },
+      },
     },
   },
 });
