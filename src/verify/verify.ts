@@ -345,8 +345,17 @@ function readEvidence(path: string, ctx: Context): SignedMetadata | undefined {
     throw new LimitError(
       `${path}: ${size} bytes exceeds the limit of ${ctx.limits.maxMetadataBytes}`
     );
+  let bytes: Buffer;
   try {
-    return parseMetadata(readFileSync(path), {
+    bytes = readFileSync(path);
+  } catch (err) {
+    // A directory or an unreadable file where a link should be: unusable evidence, not a crash.
+    throw new EvidenceError(`${path} cannot be read: ${(err as Error).message}`, {
+      hint: 'a link must be a readable file: re-record the step',
+    });
+  }
+  try {
+    return parseMetadata(bytes, {
       source: path,
       maxDepth: ctx.limits.maxJSONDepth,
       maxSignatures: ctx.limits.maxSignaturesPerEnvelope,

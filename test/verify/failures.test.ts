@@ -2,9 +2,9 @@
  * Every way `verifyLayout` refuses a chain, in-process (so the failure paths are measured by CI's
  * coverage): the report's verdict, failure code, message and hint, on real signed metadata.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
@@ -266,6 +266,56 @@ describe('links', () => {
     expect(r.failure?.message).toMatch(/threshold 2 can never be met: only 1 distinct key/);
   });
 
+  it('a directory or an unreadable file where a link should be is evidence, not a crash', async () => {
+    const dir = testdir();
+    mkdirSync(join(dir, linkFile('build', alice)));
+    const r = await verifyLayout(await signed(build(), [owner]), {
+      layoutKeys: [owner.pub],
+      linkDir: dir,
+    });
+    expect(r.failure?.code).toBe('EVIDENCE_ERROR');
+    expect(r.failure?.message).toMatch(/build\.[0-9a-f]{8}\.link cannot be read: EISDIR/);
+    expect(r.failure?.step).toBe('build');
+  });
+
+  it('a link directory that does not exist: link not found, naming the file expected', async () => {
+    const dir = join(testdir(), 'absent');
+    const r = await verifyLayout(await signed(build(), [owner]), {
+      layoutKeys: [owner.pub],
+      linkDir: dir,
+    });
+    expect(r.failure?.code).toBe('LINK_NOT_FOUND');
+    expect(r.failure?.message).toBe(`step build needs 1 link(s), found 0 in ${dir}`);
+    expect(r.steps[0].links).toEqual([
+      { file: join(dir, linkFile('build', alice)), keyid: alice.pub.keyID, status: 'missing' },
+    ]);
+  });
+
+  it('D-1: the same key signing two files under its two keyids is not counted twice', async () => {
+    // Threshold 2 over three keyids (alice twice, bob) can be met, but not by alice alone.
+    const newID = alice.pub.keyIDs.new;
+    const layout = layoutBody([
+      { name: 'build', keys: [alice, bob], threshold: 2, products: [['ALLOW', '*']] },
+    ]);
+    layout.keys[newID] = alice.pub.withKeyIDFormat('new').toPublicDict();
+    (layout.steps[0] as { pubkeys: string[] }).pubkeys.push(newID);
+    const body = linkBody('build', {}, { app: H('a') });
+    const r = await verify(layout, [
+      [linkFile('build', alice), body, [alice]],
+      [`build.${newID.slice(0, 8)}.link`, body, [alice]],
+    ]);
+    expect(r.failure?.code).toBe('THRESHOLD_VERIFICATION_ERROR');
+    expect(r.steps[0].links?.map((l) => l.status)).toEqual(['counted', 'missing', 'rejected']);
+    expect(r.steps[0].links?.[2].reason).toBe(
+      'same key as another counted link (one key listed under two keyids counts once)'
+    );
+    const withBob = await verify(layout, [
+      [linkFile('build', alice), body, [alice]],
+      [linkFile('build', bob), body, [bob]],
+    ]);
+    expect(withBob.ok, JSON.stringify(withBob.failure)).toBe(true);
+  });
+
   it('A-8 / A-3: links checked for their run id and recorded excludes', async () => {
     const env = (e: Record<string, unknown>) => buildLink({ environment: e });
     const cases: [Record<string, unknown>, Partial<VerifyOptions>, RegExp | null][] = [
@@ -311,6 +361,24 @@ describe('rules, sublayouts, inspections, limits', () => {
     expect(r.failure?.code).toBe('RULE_VERIFICATION_ERROR');
     expect(r.failure?.artifacts?.[0].explanation).toMatch(/not among the products of build/);
     expect(r.failure?.hint).toMatch(/an artifact changed between steps/);
+  });
+
+  it('a MATCH from a step that has no link (a typo in FROM) says so', async () => {
+    const r = await verify(
+      twoSteps([
+        ['MATCH', 'app', 'WITH', 'PRODUCTS', 'FROM', 'buidl'],
+        ['DISALLOW', '*'],
+      ]),
+      [
+        [linkFile('build', alice), linkBody('build', {}, { app: H('a') }), [alice]],
+        [linkFile('package', bob), linkBody('package', { app: H('a') }, {}), [bob]],
+      ]
+    );
+    expect(r.failure?.artifacts?.[0]).toMatchObject({
+      path: 'app',
+      here: H('a'),
+      explanation: 'MATCH app WITH PRODUCTS FROM buidl found no link for buidl',
+    });
   });
 
   it('REQUIRE that finds nothing names the artifact and what to check', async () => {
@@ -364,9 +432,22 @@ describe('rules, sublayouts, inspections, limits', () => {
   });
 
   it('a total-time limit that has passed fails with the limit named', async () => {
-    const r = await verify(build(), [buildLink()], { limits: { verifyTimeoutSeconds: 1e-9 } });
-    expect(r.failure?.code).toBe('LIMIT_ERROR');
-    expect(r.failure?.message).toMatch(/verification took longer than 1e-9 s/);
+    // The clock jumps a minute at every reading, so the deadline has passed after the first step
+    // however fast the machine (a tiny limit alone would depend on the clock's millisecond ticks).
+    let t = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => (t += 60_000));
+    try {
+      const r = await verify(build(), [buildLink()], { limits: { verifyTimeoutSeconds: 30 } });
+      expect(r.failure?.code).toBe('LIMIT_ERROR');
+      expect(r.failure?.message).toBe(
+        'verification took longer than 30 s (limits.verifyTimeoutSeconds)'
+      );
+      expect(r.failure?.step).toBe('build');
+    } finally {
+      clock.mockRestore();
+    }
+    const unlimited = await verify(build(), [buildLink()], { limits: { verifyTimeoutSeconds: 0 } });
+    expect(unlimited.ok, JSON.stringify(unlimited.failure)).toBe(true);
   });
 
   it('sublayouts: verified with the functionary key from <step>.<kid8>/; a failure inside is named', async () => {
@@ -396,6 +477,112 @@ describe('rules, sublayouts, inspections, limits', () => {
       /the sublayout has 1 inspection\(s\), which would run commands/
     );
     expect(h1.failure?.hint).toMatch(/--allow-sublayout-inspections/);
+  });
+
+  it('a sublayout stands for its step: the outer rules see its first materials and last products', async () => {
+    const sub = layoutBody([
+      { name: 'fetch', keys: [bob], products: [['ALLOW', '*']] },
+      { name: 'compile', keys: [bob], products: [['ALLOW', '*']] },
+    ]);
+    const outer = layoutBody([
+      {
+        name: 'build',
+        keys: [alice],
+        materials: [
+          ['ALLOW', 'src.c'],
+          ['DISALLOW', '*'],
+        ],
+        products: [
+          ['ALLOW', 'app'],
+          ['DISALLOW', '*'],
+        ],
+      },
+    ]);
+    const subdir = `build.${alice.pub.keyID.slice(0, 8)}`;
+    const chain = (
+      compiled: Record<string, unknown>
+    ): [string, Record<string, unknown>, Party[]][] => [
+      [linkFile('build', alice), sub, [alice]],
+      [
+        `${subdir}/${linkFile('fetch', bob)}`,
+        linkBody('fetch', { 'src.c': H('1') }, { x: H('2') }),
+        [bob],
+      ],
+      [
+        `${subdir}/${linkFile('compile', bob)}`,
+        linkBody('compile', { x: H('2') }, compiled),
+        [bob],
+      ],
+    ];
+    // fetch's product x is neither the first materials nor the last products: the outer rules pass.
+    const good = await verify(outer, chain({ app: H('3') }));
+    expect(good.ok, JSON.stringify(good.failure)).toBe(true);
+    expect(good.steps[0]).toMatchObject({ ok: true, signers: [alice.pub.keyID] });
+    expect(good.steps[0].sublayout?.steps.map((s) => s.name)).toEqual(['fetch', 'compile']);
+    // A product the outer step does not allow, recorded inside the sublayout, fails outside it.
+    const extra = await verify(outer, chain({ app: H('3'), 'evil.sh': H('4') }));
+    expect(extra.failure).toMatchObject({
+      code: 'RULE_VERIFICATION_ERROR',
+      step: 'build',
+      kind: 'products',
+      artifacts: [{ path: 'evil.sh', here: H('4') }],
+    });
+    expect(extra.steps[0].sublayout?.ok).toBe(true);
+  });
+
+  it('a sublayout: its warnings are prefixed in the outer report, params are not applied inside, and its inspections run when allowed', async () => {
+    const sub = layoutBody(
+      // Substituted with the outer params, CREATE {X} would become CREATE other: DISALLOW fires.
+      [
+        {
+          name: 'compile',
+          keys: [bob],
+          products: [
+            ['CREATE', '{X}'],
+            ['DISALLOW', '*'],
+          ],
+        },
+      ],
+      [{ name: 'mark', run: ['touch', 'marked'], products: [['ALLOW', '*']] }]
+    );
+    const layout = layoutBody([{ name: 'build', keys: [alice], products: [['ALLOW', '*']] }]);
+    const subdir = `build.${alice.pub.keyID.slice(0, 8)}`;
+    const r = await verify(
+      layout,
+      [
+        [linkFile('build', alice), sub, [alice]],
+        [
+          `${subdir}/${linkFile('compile', bob)}`,
+          linkBody('compile', {}, { '{X}': H('a') }),
+          [bob],
+        ],
+      ],
+      { params: { X: 'other' }, allowSublayoutInspections: true }
+    );
+    expect(r.ok, JSON.stringify(r.failure)).toBe(true);
+    expect(existsSync(join(r.dir, 'marked'))).toBe(true);
+    expect(r.steps[0].sublayout?.inspections[0]).toMatchObject({ name: 'mark', ok: true });
+    expect(r.warnings.filter((w) => w.startsWith('sublayout build: '))).toEqual([
+      'sublayout build: 3 rule list(s) do not end in DISALLOW, so anything their rules do not consume is allowed (implicit ALLOW *): compile materials, mark materials, mark products',
+    ]);
+  });
+
+  it('a failing inspection stops there: the ones after it do not run', async () => {
+    const r = await verify(
+      layoutBody(
+        [],
+        [
+          { name: 'first', run: ['false'] },
+          { name: 'second', run: ['touch', 'ran'] },
+        ]
+      )
+    );
+    expect(r.failure?.message).toBe('inspection first: false exited 1');
+    expect(r.inspections.map((i) => [i.name, i.ok, i.return_value])).toEqual([
+      ['first', false, 1],
+      ['second', false, undefined],
+    ]);
+    expect(existsSync(join(r.dir, 'ran'))).toBe(false);
   });
 
   it('an inspection whose program does not exist fails naming it', async () => {
