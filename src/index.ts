@@ -107,6 +107,7 @@ export {
   recordStop,
   matchProducts,
   compareWithUpstream,
+  OWN_LINK_EXCLUDE_PATTERNS,
   loadUpstreamLinks,
   type LoadUpstreamOptions,
   linkFileName,

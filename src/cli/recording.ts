@@ -15,6 +15,7 @@ export interface RecordingFlags {
   ociBlobs?: boolean;
   gitTrackedOnly?: boolean;
   excludeNothing?: boolean;
+  excludeOnlyLinks?: boolean;
   recordMode?: boolean;
 }
 
@@ -38,6 +39,10 @@ export function addRecordingOptions(cmd: Command): Command {
     .option(
       '--exclude-nothing',
       'apply no exclude pattern, not even the defaults (for verify --deny-excludes)'
+    )
+    .option(
+      '--exclude-only-links',
+      'exclude only our own link files (NAME.KEYID8.link), not the defaults (for verify --deny-excludes)'
     )
     .option(
       '--record-mode',
@@ -103,11 +108,16 @@ export function recordingOptions(flags: RecordingFlags): {
   ociBlobs?: boolean;
   gitTrackedOnly?: boolean;
   excludeNothing?: boolean;
+  excludeOnlyLinks?: boolean;
   recordMode?: boolean;
   onWarning: (m: string) => void;
 } {
-  if (flags.excludeNothing && flags.exclude?.length)
-    throw new UsageErrorLike('--exclude and --exclude-nothing cannot be combined');
+  const given = [
+    flags.exclude?.length && '--exclude',
+    flags.excludeNothing && '--exclude-nothing',
+    flags.excludeOnlyLinks && '--exclude-only-links',
+  ].filter(Boolean);
+  if (given.length > 1) throw new UsageErrorLike(`${given.join(' and ')} cannot be combined`);
   return {
     excludePatterns: flags.exclude,
     basePath: flags.basePath,
@@ -121,6 +131,7 @@ export function recordingOptions(flags: RecordingFlags): {
     ociBlobs: flags.ociBlobs,
     gitTrackedOnly: flags.gitTrackedOnly,
     excludeNothing: flags.excludeNothing,
+    excludeOnlyLinks: flags.excludeOnlyLinks,
     recordMode: flags.recordMode,
     onWarning: (m) => warn(m),
   };
@@ -128,7 +139,7 @@ export function recordingOptions(flags: RecordingFlags): {
 
 /** One line about what the default patterns left out (the reference is silent about it). */
 export function reportExcluded(flags: RecordingFlags, ...results: RecordResult[]): void {
-  if (flags.exclude?.length || flags.excludeNothing) return;
+  if (flags.exclude?.length || flags.excludeNothing || flags.excludeOnlyLinks) return;
   const n = results.reduce((a, r) => a + r.excludedCount, 0);
   if (n > 0)
     info(

@@ -12,6 +12,7 @@ export {
   recordStop,
   matchProducts,
   compareWithUpstream,
+  OWN_LINK_EXCLUDE_PATTERNS,
   linkFileName,
   unfinishedFileName,
   type RunStepOptions,

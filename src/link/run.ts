@@ -35,7 +35,26 @@ import { scanSecrets } from './secrets.js';
 
 export type ArtifactOptions = Omit<RecordOptions, 'onProgress'> & {
   onProgress?: RecordOptions['onProgress'];
+  /**
+   * Exclude only files named like our own link files ({@link OWN_LINK_EXCLUDE_PATTERNS}) instead of
+   * the reference's defaults: what `verify --deny-excludes` accepts (SECURITY.md A-3).
+   */
+  excludeOnlyLinks?: boolean;
 };
+
+const HEX8 = '[0-9a-f]'.repeat(8);
+
+/**
+ * Exclude patterns (gitwildmatch) for our own metadata files and nothing else (SECURITY.md A-3):
+ * signed links `<step>.<keyid8>.link` and `record start`'s `.<step>.<keyid8>.link-unfinished`, at
+ * any depth — so links written into the recorded tree are not recorded by later steps. Unlike the
+ * reference's `*.link*`, they do not match `postinstall.link.js`. These exact strings are the only
+ * patterns `verify --deny-excludes` tolerates in a link's `environment.excludes`.
+ */
+export const OWN_LINK_EXCLUDE_PATTERNS: readonly string[] = Object.freeze([
+  `*.${HEX8}.link`,
+  `.*.${HEX8}.link-unfinished`,
+]);
 
 export interface RunStepOptions extends ArtifactOptions {
   name: string;
@@ -162,7 +181,7 @@ function writeLink(dir: string | undefined, file: string, env: SignedMetadata): 
 function recordOptions(o: ArtifactOptions): RecordOptions {
   return {
     basePath: o.basePath,
-    excludePatterns: o.excludePatterns,
+    excludePatterns: o.excludeOnlyLinks ? OWN_LINK_EXCLUDE_PATTERNS : o.excludePatterns,
     excludeNothing: o.excludeNothing,
     recordMode: o.recordMode,
     lstripPaths: o.lstripPaths,
@@ -192,7 +211,10 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
         `${diff.length} material(s) differ from the upstream products: ${shown.join(', ')}${diff.length > 5 ? ', …' : ''}; the command was not run`,
         diff,
         {
-          hint: 'the files were changed after the upstream step recorded them: find out by whom before building on them',
+          // A `mode` on one side only is a difference of options, not of files (SECURITY.md A-5).
+          hint: diff.some((d) => 'mode' in d.upstream !== 'mode' in d.here)
+            ? 'the upstream step recorded file modes and this one not, or the reverse: pass --record-mode on both or neither'
+            : 'the files were changed after the upstream step recorded them: find out by whom before building on them',
         }
       );
     }

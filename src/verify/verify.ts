@@ -24,7 +24,12 @@ import {
   LimitError,
 } from '../errors.js';
 import { checkLimit, resolveLimits, type Limits } from '../limits.js';
-import { runCommand, CommandNotFoundError, CommandTimeoutError } from '../link/index.js';
+import {
+  runCommand,
+  CommandNotFoundError,
+  CommandTimeoutError,
+  OWN_LINK_EXCLUDE_PATTERNS,
+} from '../link/index.js';
 import {
   type Inspection,
   Layout,
@@ -90,9 +95,9 @@ export interface VerifyOptions {
   /** Every link must record this run id in `environment.run_id` (SECURITY.md A-8, link replay). */
   requireRunId?: string;
   /**
-   * Every link must record its exclude patterns in `environment.excludes`, and they must be empty:
-   * nothing was left out of its materials and products (SECURITY.md A-3). Inspections then record
-   * without exclude patterns too.
+   * Every link must record its exclude patterns in `environment.excludes`, and they may only be
+   * OWN_LINK_EXCLUDE_PATTERNS (none at all, or our own link files): nothing else was left out of its
+   * materials and products (SECURITY.md A-3). Inspections then exclude only those too.
    */
   denyExcludes?: boolean;
 }
@@ -131,8 +136,13 @@ function environmentProblem(link: Link, options: VerifyOptions): string | undefi
     const ex = env.excludes;
     if (!Array.isArray(ex))
       return 'does not record its exclude patterns, so what it left out is unknown (--deny-excludes)';
-    if (ex.length > 0)
-      return `was recorded with exclude patterns ${ex.map((p) => JSON.stringify(p)).join(', ')}: files matching them are not in it (--deny-excludes)`;
+    // Only the exact patterns of our own link files may appear (`--exclude-only-links`): anything
+    // else, e.g. the reference's `*.link*`, may have hidden a product such as postinstall.link.js.
+    const hiding = ex.filter(
+      (p) => typeof p !== 'string' || !OWN_LINK_EXCLUDE_PATTERNS.includes(p)
+    );
+    if (hiding.length > 0)
+      return `was recorded with exclude patterns ${hiding.map((p) => JSON.stringify(p)).join(', ')}: files matching them are not in it (--deny-excludes)`;
   }
   return undefined;
 }
@@ -656,7 +666,12 @@ async function runInspection(
   r: StepReport
 ): Promise<{ link: Link; returnValue: number }> {
   const cwd = ctx.options.cwd ?? process.cwd();
-  const rec = { basePath: cwd, onWarning: ctx.warn, excludeNothing: ctx.options.denyExcludes };
+  // Under --deny-excludes inspections hide nothing but our own link files (SECURITY.md A-3).
+  const rec = {
+    basePath: cwd,
+    onWarning: ctx.warn,
+    excludePatterns: ctx.options.denyExcludes ? OWN_LINK_EXCLUDE_PATTERNS : undefined,
+  };
   const materials = await recordArtifacts(['.'], rec);
   let result;
   try {

@@ -179,6 +179,129 @@ describe('A-3 recipe 2: default excludes are recorded and can be denied', () => 
     expect(both.status).toBe(2);
   });
 
+  it('--exclude-only-links: links written into the tree are left out, nothing else; --deny-excludes accepts exactly that', async () => {
+    // Links written into the recorded tree itself (the default -d .): with --exclude-nothing the
+    // next step records the previous step's link as a material, which its rules do not expect.
+    const p = await project(
+      [
+        allowAll('build'),
+        {
+          name: 'package',
+          keys: [alice],
+          materials: [
+            ['MATCH', '*', 'WITH', 'PRODUCTS', 'FROM', 'build'],
+            ['DISALLOW', '*'],
+          ],
+          products: [['ALLOW', '*']],
+        },
+      ],
+      { 'app.js': 'app\n', 'postinstall.link.js': 'payload\n', 'evil.link': 'x\n' }
+    );
+    const key = join(p.dir, 'alice.key');
+    const chain = async (flag: string) => {
+      for (const [step, io] of [
+        ['build', '-p'],
+        ['package', '-m'],
+      ]) {
+        const r = await intoto(['run', '-n', step, '-k', key, io, '.', flag, '-x'], {
+          cwd: p.work,
+        });
+        expect(r.status, out(r)).toBe(0);
+      }
+      return intoto(['verify', '-l', '../root.layout', '-k', '../owner.pub', '--deny-excludes'], {
+        cwd: p.work,
+      });
+    };
+    type Signed = {
+      products: Record<string, unknown>;
+      materials: Record<string, unknown>;
+      environment: { excludes?: unknown };
+    };
+    const inTree = (name: string): Signed =>
+      (
+        JSON.parse(
+          readFileSync(join(p.work, `${name}.${alice.pub.keyID.slice(0, 8)}.link`), 'utf8')
+        ) as { signed: Signed }
+      ).signed;
+
+    const ok = await chain('--exclude-only-links');
+    expect(ok.status, out(ok)).toBe(0);
+    const build = inTree('build');
+    expect(Object.keys(build.products).sort()).toEqual([
+      'app.js',
+      'evil.link',
+      'postinstall.link.js',
+    ]);
+    expect(build.environment.excludes).toEqual([
+      '*.[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f].link',
+      '.*.[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f].link-unfinished',
+    ]);
+    expect(Object.keys(inTree('package').materials).sort()).toEqual([
+      'app.js',
+      'evil.link',
+      'postinstall.link.js',
+    ]);
+
+    const nothing = await chain('--exclude-nothing');
+    expect(nothing.status, out(nothing)).toBe(1);
+    expect(out(nothing)).toMatch(
+      /package materials: 'DISALLOW \*' matched 1 artifact\(s\): build\.[0-9a-f]{8}\.link/
+    );
+
+    // One pattern beyond our own is named alone; two exclude options cannot be combined.
+    const extra = await intoto(
+      ['run', '-n', 'build', '-k', key, '-p', '.', '-x', '--exclude', '*.link*'],
+      { cwd: p.work }
+    );
+    expect(extra.status).toBe(0);
+    const denied = await intoto(
+      ['verify', '-l', '../root.layout', '-k', '../owner.pub', '--deny-excludes'],
+      { cwd: p.work }
+    );
+    expect(denied.status).toBe(1);
+    expect(out(denied)).toMatch(/was recorded with exclude patterns "\*\.link\*": files matching/);
+    const both = await intoto(
+      [
+        'run',
+        '-n',
+        'build',
+        '-k',
+        key,
+        '-p',
+        '.',
+        '-x',
+        '--exclude-only-links',
+        '--exclude-nothing',
+      ],
+      { cwd: p.work }
+    );
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--exclude-nothing and --exclude-only-links cannot be combined/);
+  });
+
+  it('record start/stop --exclude-only-links leaves out its own unfinished link, not postinstall.link.js', async () => {
+    const p = await project([allowAll('build')], {
+      'app.js': 'a\n',
+      'postinstall.link.js': 'payload\n',
+    });
+    const key = join(p.dir, 'alice.key');
+    const flags = ['-k', key, '--exclude-only-links'];
+    const start = await intoto(['record', 'start', '-n', 'build', ...flags, '-m', '.'], {
+      cwd: p.work,
+    });
+    expect(start.status, out(start)).toBe(0);
+    const stop = await intoto(
+      ['record', 'stop', '-n', 'build', ...flags, '-p', '.', '-d', p.links],
+      { cwd: p.work }
+    );
+    expect(stop.status, out(stop)).toBe(0);
+    const link = JSON.parse(readFileSync(p.linkOf('build'), 'utf8')).signed;
+    expect(Object.keys(link.materials).sort()).toEqual(['app.js', 'postinstall.link.js']);
+    // The unfinished link existed in the tree while `stop` recorded it: left out by name.
+    expect(Object.keys(link.products).sort()).toEqual(['app.js', 'postinstall.link.js']);
+    expect((await p.verify(['--deny-excludes'])).status).toBe(0);
+  });
+
   it('a link that does not record its excludes (e.g. from the reference) is refused by --deny-excludes', async () => {
     const p = await project([allowAll('build')], { 'app.js': 'app\n' });
     const { linkBody } = await import('../helpers/chain.js');
@@ -263,6 +386,30 @@ describe('A-4: functionaries verify their inputs — run --verify-materials', ()
     const unchecked = await p.run('package', args);
     expect(unchecked.status, out(unchecked)).toBe(0);
     expect(unchecked.stderr).toMatch(/upstream links were not checked for signatures/);
+  });
+
+  it('an upstream link recorded with --record-mode needs --record-mode here (the hint says so)', async () => {
+    const p = await project(steps(), { 'app.js': 'built\n' });
+    expect((await p.run('build', ['-p', 'app.js', '-x', '--record-mode'])).status).toBe(0);
+    const pkg = (extra: string[]) =>
+      p.run('package', [
+        '-m',
+        'app.js',
+        '--verify-materials',
+        p.linkOf('build'),
+        ...extra,
+        '--',
+        'sh',
+        '-c',
+        'touch side-effect',
+      ]);
+    const without = await pkg([]);
+    expect(without.status, out(without)).toBe(1);
+    expect(without.stderr).toMatch(/pass --record-mode on both or neither/);
+    expect(existsSync(join(p.work, 'side-effect'))).toBe(false);
+    const withMode = await pkg(['--record-mode']);
+    expect(withMode.status, out(withMode)).toBe(0);
+    expect(existsSync(join(p.work, 'side-effect'))).toBe(true);
   });
 
   it('bad invocations and unreadable upstream links are usage errors (exit 2)', async () => {

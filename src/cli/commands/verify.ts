@@ -136,7 +136,7 @@ export function register(program: Command): void {
     )
     .option(
       '--deny-excludes',
-      'fail links recorded with exclude patterns (record with --exclude-nothing)'
+      'fail links recorded with exclude patterns other than our own link files (record with --exclude-only-links)'
     )
     .option('-v, --verbose', 'show every link and rule')
     .option('-q, --quiet', 'print nothing but errors')
