@@ -130,6 +130,40 @@ describe('A-8: link replay — run --run-id, verify --require-run-id', () => {
     expect(ref.status, out(ref)).toBe(0);
   });
 
+  it("an old link copied into a new run's link dir fails, naming the step and the file", async () => {
+    const p = await project([allowAll('build')], { 'app.js': 'same\n' });
+    const key = join(p.dir, 'alice.key');
+    const record = (id: string, dir: string) =>
+      intoto(['run', '-n', 'build', '-k', key, '-d', dir, '-p', 'app.js', '--run-id', id, '-x'], {
+        cwd: p.work,
+      });
+    expect((await record('run-1', join(p.dir, 'run-1'))).status).toBe(0);
+    expect((await record('run-2', join(p.dir, 'run-2'))).status).toBe(0);
+    const file = `build.${alice.pub.keyID.slice(0, 8)}.link`;
+    const check = () =>
+      intoto(
+        [
+          'verify',
+          '-l',
+          'root.layout',
+          '-k',
+          'owner.pub',
+          '--link-dir',
+          'run-2',
+          '--require-run-id',
+          'run-2',
+        ],
+        { cwd: p.dir }
+      );
+    expect((await check()).status).toBe(0);
+    // The content is identical, so only the run id tells the replay apart.
+    writeFileSync(join(p.dir, 'run-2', file), readFileSync(join(p.dir, 'run-1', file)));
+    const replayed = await check();
+    expect(replayed.status, out(replayed)).toBe(1);
+    expect(out(replayed)).toContain(`run-2/${file}: was recorded in run "run-1", not "run-2"`);
+    expect(out(replayed)).toMatch(/step build needs 1 link/);
+  });
+
   it('record start --run-id carries the id through record stop', async () => {
     const p = await project([allowAll('build')], { 'app.js': 'x\n' });
     const key = join(p.dir, 'alice.key');
@@ -348,6 +382,7 @@ describe('A-4: functionaries verify their inputs — run --verify-materials', ()
     expect(refused.stderr).toMatch(/app\.js: sha256 [0-9a-f]{12} here, sha256 [0-9a-f]{12} in /);
     expect(existsSync(join(p.work, 'side-effect'))).toBe(false);
     expect(existsSync(p.linkOf('package'))).toBe(false);
+    expect(refused.stderr).toMatch(/the layout's own signature was not checked/);
 
     writeFileSync(join(p.work, 'app.js'), 'built\n');
     const ran = await pkg([
@@ -410,6 +445,43 @@ describe('A-4: functionaries verify their inputs — run --verify-materials', ()
     const withMode = await pkg(['--record-mode']);
     expect(withMode.status, out(withMode)).toBe(0);
     expect(existsSync(join(p.work, 'side-effect'))).toBe(true);
+  });
+
+  it('with --layout, an upstream link whose name is not a step of the layout is refused', async () => {
+    const p = await project(steps(), { 'app.js': 'built\n' });
+    expect((await p.run('compile', ['-p', 'app.js', '-x'])).status).toBe(0);
+    const r = await p.run('package', [
+      '-m',
+      'app.js',
+      '--verify-materials',
+      p.linkOf('compile'),
+      '--layout',
+      join(p.dir, 'root.layout'),
+      '--layout-keys',
+      join(p.dir, 'owner.pub'),
+      '--',
+      'sh',
+      '-c',
+      'touch side-effect',
+    ]);
+    expect(r.status, out(r)).toBe(1);
+    expect(r.stderr).toMatch(/is a link of "compile", which is not a step of the layout/);
+    expect(existsSync(join(p.work, 'side-effect'))).toBe(false);
+    // A layout not signed by the given owner key is refused before anything else.
+    write(p.dir, 'other.pub', mallory.pubText);
+    const unsigned = await p.run('package', [
+      '-m',
+      'app.js',
+      '--verify-materials',
+      p.linkOf('compile'),
+      '--layout',
+      join(p.dir, 'root.layout'),
+      '--layout-keys',
+      join(p.dir, 'other.pub'),
+      '-x',
+    ]);
+    expect(unsigned.status, out(unsigned)).toBe(1);
+    expect(unsigned.stderr).toMatch(/the layout is not validly signed by key [0-9a-f]{8}/);
   });
 
   it('bad invocations and unreadable upstream links are usage errors (exit 2)', async () => {
@@ -478,6 +550,38 @@ describe('A-5: file modes — run --record-mode', () => {
     );
     expect(ref.status).toBe(1);
     expect(out(ref)).toMatch(/bin\/tool/);
+  });
+
+  it('record start/stop --record-mode records modes on both sides', async () => {
+    const p = await project(steps(), { 'bin/tool': '#!/bin/sh\n' });
+    chmodSync(join(p.work, 'bin/tool'), 0o750);
+    const key = join(p.dir, 'alice.key');
+    const start = await intoto(
+      ['record', 'start', '-n', 'build', '-k', key, '-m', 'bin/tool', '--record-mode'],
+      { cwd: p.work }
+    );
+    expect(start.status, out(start)).toBe(0);
+    chmodSync(join(p.work, 'bin/tool'), 0o2750); // setgid while the step ran
+    const stop = await intoto(
+      [
+        'record',
+        'stop',
+        '-n',
+        'build',
+        '-k',
+        key,
+        '-p',
+        'bin/tool',
+        '--record-mode',
+        '-d',
+        p.links,
+      ],
+      { cwd: p.work }
+    );
+    expect(stop.status, out(stop)).toBe(0);
+    const link = JSON.parse(readFileSync(p.linkOf('build'), 'utf8')).signed;
+    expect(link.materials['bin/tool'].mode).toBe('0750');
+    expect(link.products['bin/tool'].mode).toBe('2750');
   });
 
   it('the reference accepts links recorded with --record-mode when nothing changed', async () => {

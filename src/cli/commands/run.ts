@@ -138,6 +138,9 @@ export function register(program: Command): void {
       warn(
         'the upstream links were not checked for signatures: pass --layout to require authorised functionaries'
       );
+    // The layout names who may sign upstream links; unsigned-checked, it could name anyone.
+    if (upstream && flags.layout && !flags.layoutKeys && !flags.quiet)
+      warn("the layout's own signature was not checked: pass --layout-keys with the owner's key");
     const progress = progressReporter('hashing');
     const result = await lib
       .runStep({
