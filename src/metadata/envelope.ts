@@ -5,11 +5,10 @@
  */
 import {
   canonicalBytes,
-  decodeUTF8,
   fromBase64,
   fromHex,
   isJSONObject,
-  parseJSON,
+  parseJSONCanonical,
   stringifyPython,
   toBase64,
   toHex,
@@ -136,11 +135,14 @@ export class Metablock implements SignedMetadata {
   #signatures: SignatureEntry[];
   #bytes: Uint8Array | undefined;
 
+  /** `signedBytes`: the canonical JSON of `payload` when already known (parseMetadata). */
   constructor(
     readonly payload: JSONObject,
-    signatures: SignatureEntry[] = []
+    signatures: SignatureEntry[] = [],
+    signedBytes?: Uint8Array
   ) {
     this.#signatures = signatures;
+    this.#bytes = signedBytes;
   }
 
   get signatures(): readonly SignatureEntry[] {
@@ -212,7 +214,7 @@ export class DSSEEnvelope implements SignedMetadata {
   get payload(): JSONObject {
     if (this.#payload === undefined) {
       const source = this.options.source ?? 'DSSE envelope';
-      const value = parseJSON(decodeUTF8(this.payloadBytes, `${source} payload`), {
+      const { value } = parseJSONCanonical(this.payloadBytes, {
         source: `${source} payload`,
         maxDepth: this.options.maxDepth,
       });
@@ -263,7 +265,12 @@ export function parseMetadata(
   options: EnvelopeOptions = {}
 ): SignedMetadata {
   const source = options.source ?? 'metadata';
-  const doc = parseJSON(input, { source, maxDepth: options.maxDepth });
+  // The canonical bytes of `signed` come with the parse when the keys are sorted (sorted-json.ts).
+  const { value: doc, canonical } = parseJSONCanonical(input, {
+    source,
+    maxDepth: options.maxDepth,
+    spanOf: 'signed',
+  });
   if (!isJSONObject(doc))
     throw new FormatError(`${source}: expected a JSON object (a Metablock or a DSSE envelope)`);
   const max = options.maxSignatures ?? DEFAULT_MAX_SIGNATURES;
@@ -303,7 +310,8 @@ export function parseMetadata(
     }
     return new Metablock(
       doc.signed,
-      parseSignatures(doc.signatures, source, max, 'hex', 'signatures')
+      parseSignatures(doc.signatures, source, max, 'hex', 'signatures'),
+      canonical
     );
   }
   throw new FormatError(
