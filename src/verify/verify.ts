@@ -686,7 +686,12 @@ async function runInspection(
     if (err instanceof CommandNotFoundError || err instanceof CommandTimeoutError) {
       throw new InspectionError(`inspection ${insp.name}: ${err.message}`, { hint: err.hint });
     }
-    throw err;
+    // Anything else means the command could not be started at all (Node refuses an argument with
+    // a NUL byte, for one): the inspection failed, rather than verifyLayout crashing.
+    throw new InspectionError(`inspection ${insp.name} cannot be run: ${(err as Error).message}`, {
+      hint: "check the inspection's run in the layout",
+      cause: err,
+    });
   }
   const products = await recordArtifacts(['.'], rec);
   const link = new Link({

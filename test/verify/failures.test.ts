@@ -592,6 +592,13 @@ describe('rules, sublayouts, inspections, limits', () => {
     expect(r.inspections[0].failure).toBe(r.failure);
   });
 
+  it('an inspection that cannot be started at all (a NUL byte in its run) fails, not crashes', async () => {
+    const r = await verify(layoutBody([], [{ name: 'nul', run: ['echo', 'a\u0000b'] }]));
+    expect(r.failure?.code).toBe('INSPECTION_ERROR');
+    expect(r.failure?.message).toMatch(/^inspection nul cannot be run: .*null bytes/);
+    expect(r.inspections[0].failure).toBe(r.failure);
+  });
+
   it('--deny-excludes makes inspections record without patterns (a *.pyc file is seen)', async () => {
     const layout = layoutBody(
       [],
