@@ -226,14 +226,15 @@ describe('rule semantics', () => {
   });
 
   it('is linear: 10× the artifacts cost about 10× the time, not 100× (MATCH/ALLOW/DISALLOW)', () => {
-    // A ratio, not a wall-clock bound alone: the machine running the tests may be busy. The best of
-    // three runs per size damps the noise; a quadratic engine would show a ratio near 100.
+    // A ratio of CPU time (not wall time: the machine running the tests may be busy), best of three
+    // runs per size. A quadratic engine shows a ratio near 100; a linear one 10–25 here, more than
+    // 10 because 100k artifacts no longer fit the caches (measured with and without coverage).
     const best = (n: number) => {
       const products: Map = {};
       for (let i = 0; i < n; i++) products[`src/dir${i % 100}/file${i}.c`] = h(String(i % 10));
       let ms = Infinity;
       for (let round = 0; round < 3; round++) {
-        const start = performance.now();
+        const start = process.cpuUsage();
         const r = apply(
           'materials',
           [
@@ -245,15 +246,16 @@ describe('rule semantics', () => {
           {},
           { a: { materials: {}, products } }
         );
-        ms = Math.min(ms, performance.now() - start);
+        const used = process.cpuUsage(start);
+        ms = Math.min(ms, (used.user + used.system) / 1000);
         expect(r.ok).toBe(true);
       }
       return ms;
     };
     const small = best(10_000);
     const large = best(100_000);
-    expect(large / Math.max(small, 1)).toBeLessThan(30);
-    // About 100 ms on an idle machine (bench/rules.mjs); generous for a loaded one.
+    expect(large / Math.max(small, 1)).toBeLessThan(45);
+    // About 100 ms of CPU (bench/rules.mjs); generous for coverage instrumentation.
     expect(large).toBeLessThan(3000);
   });
 });
