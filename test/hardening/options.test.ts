@@ -88,6 +88,14 @@ describe('A-7: layout replay — verify --expect-layout-digest', () => {
     const json = await p.verify(['--json', '--expect-layout-digest', pin('current.layout')]);
     expect(JSON.parse(json.stdout).failure.code).toBe('LAYOUT_DIGEST_MISMATCH');
 
+    // Served bytes that do not even parse fail on the pin first, naming both digests.
+    write(p.dir, 'root.layout', '{"signed": ');
+    const garbage = await p.verify(['--expect-layout-digest', pin('current.layout')]);
+    expect(garbage.status, out(garbage)).toBe(1);
+    expect(out(garbage)).toContain(
+      `root.layout is not the pinned layout: its sha256 is ${pin('root.layout').slice(7)}, expected ${pin('current.layout').slice(7)}`
+    );
+
     const bad = await p.verify(['--expect-layout-digest', 'md5:abc']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--expect-layout-digest takes sha256:<64 hex digits>/);

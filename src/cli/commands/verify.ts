@@ -195,6 +195,9 @@ export function register(program: Command): void {
           `${outChalk.bold('Verifying')} ${flags.layout} with key ${keys.map((k) => k.keyID.slice(0, 8)).join(', ')}\n`
         );
       try {
+        // SECURITY.md A-7: the pin comes first, before the served bytes are even parsed.
+        if (flags.expectLayoutDigest !== undefined)
+          lib.checkLayoutDigest(bytes, flags.expectLayoutDigest, flags.layout);
         const env = lib.parseMetadata(bytes, { source: flags.layout });
         report = await lib.verifyLayout(env, {
           layoutKeys: keys,
@@ -205,30 +208,29 @@ export function register(program: Command): void {
           allowSublayoutInspections: flags.allowSublayoutInspections,
           allowEmptyLayout: flags.allowEmptyLayout,
           layoutPath: flags.layout,
-          layoutDigest:
-            flags.expectLayoutDigest !== undefined
-              ? { bytes, expected: flags.expectLayoutDigest }
-              : undefined,
           requireRunId: flags.requireRunId,
           denyExcludes: flags.denyExcludes,
           // Keep stdout for the JSON document: inspection output goes to stderr then.
           inspectionStdout: flags.json || flags.quiet ? process.stderr : undefined,
         });
       } catch (err) {
-        if (err instanceof lib.FormatError || err instanceof lib.LimitError) {
-          report = {
-            ok: false,
-            layout: { path: flags.layout, keyids: keys.map((k) => k.keyID) },
-            steps: [],
-            inspections: [],
-            warnings: [],
-            failure: {
-              code: 'EVIDENCE_ERROR',
-              message: err.message,
-              hint: 'the layout file is corrupt or hostile',
-            },
-          };
-        } else throw err;
+        const failed = (failure: VerificationReport['failure']): VerificationReport => ({
+          ok: false,
+          layout: { path: flags.layout, keyids: keys.map((k) => k.keyID) },
+          steps: [],
+          inspections: [],
+          warnings: [],
+          failure,
+        });
+        if (err instanceof lib.VerificationError && err.code === 'LAYOUT_DIGEST_MISMATCH')
+          report = failed({ code: err.code, message: err.message, hint: err.hint });
+        else if (err instanceof lib.FormatError || err instanceof lib.LimitError)
+          report = failed({
+            code: 'EVIDENCE_ERROR',
+            message: err.message,
+            hint: 'the layout file is corrupt or hostile',
+          });
+        else throw err;
       }
       if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printReport(report, flags);
