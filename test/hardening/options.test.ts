@@ -596,9 +596,12 @@ describe('A-5: file modes — run --record-mode', () => {
     if (!haveReference) return;
     const p = await project(steps(), { 'bin/tool': '#!/bin/sh\n' });
     chmodSync(join(p.work, 'bin/tool'), 0o755);
-    expect((await p.run('build', ['-p', 'bin/tool', '-x', '--record-mode'])).status).toBe(0);
-    expect((await p.run('package', ['-m', 'bin/tool', '-x', '--record-mode'])).status).toBe(0);
-    expect((await p.verify()).status).toBe(0);
+    // All our additions at once: mode entries, our-links-only excludes (character classes), run id.
+    const ours = ['-x', '--record-mode', '--exclude-only-links', '--run-id', 'r1'];
+    expect((await p.run('build', ['-p', 'bin/tool', ...ours])).status).toBe(0);
+    expect((await p.run('package', ['-m', 'bin/tool', ...ours])).status).toBe(0);
+    const strict = await p.verify(['--deny-excludes', '--require-run-id', 'r1']);
+    expect(strict.status, out(strict)).toBe(0);
     const ref = await reference(
       'in-toto-verify',
       ['-l', 'root.layout', '-k', 'owner.pub', '--link-dir', 'links'],
