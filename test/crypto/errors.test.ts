@@ -9,6 +9,7 @@ import {
   KeyError,
   FormatError,
   generateKeyPair,
+  isEncryptedKey,
   loadKey,
   parseKey,
 } from '../../src/index.js';
@@ -91,6 +92,29 @@ describe('key loading errors', () => {
       .toString();
     expect(() => parseKey(pbes2, { password: 'bad' })).toThrow(KeyError);
     expect(parseKey(pbes2, { password: 'pw' }).hasPrivate).toBe(true);
+  });
+
+  it('isEncryptedKey tells which key files need a password (text or bytes, every encrypted form)', () => {
+    const plain = generateKeyPair({ type: 'ecdsa' }).privateText;
+    const pkcs8 = generateKeyPair({ type: 'ecdsa', password: 'pw' }).privateText;
+    const legacy =
+      '-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END EC PRIVATE KEY-----\n';
+    const ssl = sslEncrypt('{"x": 1}', 'pw');
+    expect([plain, pkcs8, legacy, ssl].map((t) => isEncryptedKey(t))).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    expect(isEncryptedKey(Buffer.from(pkcs8))).toBe(true);
+    expect(isEncryptedKey(Buffer.from(plain))).toBe(false);
+  });
+
+  it('a JSON key whose private half is not PEM names the field', () => {
+    const d = parseKey(generateKeyPair({ type: 'ecdsa' }).publicText).toPublicDict();
+    expect(() =>
+      parseKey(JSON.stringify({ ...d, keyval: { ...d.keyval, private: 'garbage' } }))
+    ).toThrow(/keyval\.private is not a PEM private key/);
   });
 });
 
