@@ -613,5 +613,12 @@ describe('A-5: file modes — run --record-mode', () => {
       cwd: p.work,
     });
     expect(m.status, out(m)).toBe(0);
+    // A mode-only change is named as such.
+    chmodSync(join(p.work, 'bin/tool'), 0o4755);
+    const changed = await intoto(['match-products', '-l', p.linkOf('build'), '-p', 'bin/tool'], {
+      cwd: p.work,
+    });
+    expect(changed.status, out(changed)).toBe(1);
+    expect(changed.stdout).toMatch(/differs: +bin\/tool {2}link mode 0755 {2}disk mode 4755$/m);
   });
 });

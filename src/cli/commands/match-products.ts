@@ -46,10 +46,18 @@ export function register(program: Command): void {
     } else {
       for (const p of r.onlyInLink) process.stdout.write(`only in link:  ${p}\n`);
       for (const p of r.onlyOnDisk) process.stdout.write(`only on disk:  ${p}\n`);
-      for (const d of r.differ)
+      for (const d of r.differ) {
+        // The entries that differ, so a mode-only change (--record-mode, SECURITY.md A-5) shows as
+        // `mode 0755` vs `mode 4755` rather than as two equal sha256 prefixes.
+        const keys = [...new Set([...Object.keys(d.link), ...Object.keys(d.disk)])];
+        const changed = keys.filter((k) => d.link[k] !== d.disk[k]);
+        const short = (v: string) => (v.length > 16 ? `${v.slice(0, 16)}…` : v);
+        const side = (h: Record<string, string>) =>
+          changed.map((k) => `${k} ${h[k] === undefined ? '-' : short(h[k])}`).join(', ');
         process.stdout.write(
-          `differs:       ${d.path}  link ${Object.values(d.link)[0]?.slice(0, 16)}…  disk ${Object.values(d.disk)[0]?.slice(0, 16)}…\n`
+          `differs:       ${d.path}  link ${side(d.link)}  disk ${side(d.disk)}\n`
         );
+      }
       process.stderr.write(
         `FAILED: the files here are not the products of ${flags.link}; do not build on them\n`
       );
