@@ -17,6 +17,7 @@
  * error messages. For a link with 100k artifacts this replaces the strict parse and the canonical
  * encoding (~350 ms at 3 × 20k artifacts) by one scan and a native `JSON.parse` (~70 ms).
  */
+import { isAscii } from 'node:buffer';
 import type { JSONValue } from './json.types.js';
 import { DEFAULT_MAX_DEPTH, decodeUTF8, parseJSON, type ParseOptions } from './strict-json.js';
 
@@ -321,7 +322,14 @@ export function parseJSONCanonical(
   options: ParseOptions & { spanOf?: string } = {}
 ): { value: JSONValue; canonical?: Uint8Array } {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  const text = typeof input === 'string' ? input : decodeUTF8(input, options.source);
+  // ASCII (paths and hex digests, almost every link) needs no UTF-8 decoding: a latin1 copy is the
+  // same string, several times faster than the validating decoder (simdutf checks ASCII).
+  const text =
+    typeof input === 'string'
+      ? input
+      : isAscii(input)
+        ? Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1')
+        : decodeUTF8(input, options.source);
   const scan = scanSortedJSON(bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.spanOf);
   if (!scan) return { value: parseJSON(text, options) };
   return {
