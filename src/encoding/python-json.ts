@@ -37,43 +37,50 @@ function quote(s: string, ensureAscii: boolean): string {
   return `"${s.replace(re, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }
 
-/** Serialises like Python's `json.dumps` with the given options. */
+/** Sorts keys by code point, as Python does: the native sort agrees unless a key has a surrogate. */
+function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj);
+  for (const k of keys) if (/[\ud800-\udfff]/.test(k)) return keys.sort(compareCodePoints);
+  // The native comparator is several times faster than a JS one (links hold up to 100k keys).
+  return keys.sort();
+}
+
+/**
+ * Serialises like Python's `json.dumps` with the given options. Built by string concatenation (V8
+ * ropes, flattened once at the end) with the indentation strings made once per level: about twice
+ * as fast as pushing parts and joining, which matters for links with 100k artifacts.
+ */
 export function stringifyPython(value: unknown, options: PythonDumpOptions = {}): string {
   const indent = options.indent;
   const [itemSep, keySep] =
     options.separators ?? (indent === undefined ? [', ', ': '] : [',', ': ']);
   const ensureAscii = options.ensureAscii ?? true;
   const sortKeys = options.sortKeys ?? false;
-  const out: string[] = [];
-  const walk = (v: unknown, level: number): void => {
-    if (v === null || v === undefined) return void out.push('null');
-    if (typeof v === 'string') return void out.push(quote(v, ensureAscii));
-    if (typeof v === 'boolean') return void out.push(v ? 'true' : 'false');
-    if (typeof v === 'number' || typeof v === 'bigint') return void out.push(String(v));
-    if (v instanceof JSONFloat) return void out.push(v.source);
-    const nl = indent === undefined ? '' : `\n${' '.repeat(indent * (level + 1))}`;
-    const close = indent === undefined ? '' : `\n${' '.repeat(indent * level)}`;
+  const pads: string[] = [];
+  const pad = (level: number): string =>
+    (pads[level] ??= indent === undefined ? '' : `\n${' '.repeat(indent * level)}`);
+  const walk = (v: unknown, level: number): string => {
+    if (typeof v === 'string') return quote(v, ensureAscii);
+    if (v === null || v === undefined) return 'null';
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+    if (v instanceof JSONFloat) return v.source;
+    const nl = pad(level + 1);
     if (Array.isArray(v)) {
-      if (v.length === 0) return void out.push('[]');
-      out.push('[');
-      v.forEach((item, i) => {
-        out.push(i === 0 ? nl : itemSep + nl);
-        walk(item, level + 1);
-      });
-      out.push(close, ']');
-      return;
+      if (v.length === 0) return '[]';
+      let s = `[${nl}${walk(v[0], level + 1)}`;
+      for (let i = 1; i < v.length; i++) s += itemSep + nl + walk(v[i], level + 1);
+      return `${s}${pad(level)}]`;
     }
     const obj = v as Record<string, unknown>;
-    const keys = Object.keys(obj);
-    if (sortKeys) keys.sort(compareCodePoints);
-    if (keys.length === 0) return void out.push('{}');
-    out.push('{');
-    keys.forEach((k, i) => {
-      out.push(i === 0 ? nl : itemSep + nl, quote(k, ensureAscii), keySep);
-      walk(obj[k], level + 1);
-    });
-    out.push(close, '}');
+    const keys = sortKeys ? sortedKeys(obj) : Object.keys(obj);
+    if (keys.length === 0) return '{}';
+    let s = '{';
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      s += (i === 0 ? nl : itemSep + nl) + quote(k, ensureAscii) + keySep + walk(obj[k], level + 1);
+    }
+    return `${s}${pad(level)}}`;
   };
-  walk(value, 0);
-  return out.join('');
+  return walk(value, 0);
 }
