@@ -167,23 +167,29 @@ function addFile(w: Walk, path: string): void {
   if (prefixes?.length) {
     const prefix = prefixes.find((p) => key.startsWith(p));
     if (prefix !== undefined) key = key.slice(prefix.length);
-    if (w.keys.has(key)) {
+  }
+  // One lookup per file (this runs 100k times for a large tree).
+  const seen = w.keys.get(key);
+  if (seen !== undefined) {
+    if (prefixes?.length) {
       throw new RecordError(
-        `--lstrip-paths makes two artifacts share the key ${JSON.stringify(key)} (${w.keys.get(key)} and ${path})`,
+        `--lstrip-paths makes two artifacts share the key ${JSON.stringify(key)} (${seen} and ${path})`,
         {
           hint: 'use a longer prefix or record the paths separately',
         }
       );
     }
-  } else if (w.keys.has(key) && w.keys.get(key) !== path) {
-    throw new RecordError(
-      `${JSON.stringify(w.keys.get(key))} and ${JSON.stringify(path)} would both be recorded as ${JSON.stringify(key)}`,
-      {
-        hint: 'rename one of them: recorded paths use "/" for "\\"',
-      }
-    );
+    if (seen !== path) {
+      throw new RecordError(
+        `${JSON.stringify(seen)} and ${JSON.stringify(path)} would both be recorded as ${JSON.stringify(key)}`,
+        {
+          hint: 'rename one of them: recorded paths use "/" for "\\"',
+        }
+      );
+    }
+    return;
   }
-  if (!w.keys.has(key)) w.files.push({ key, index: w.pool.add(fsPath(w, path)) });
+  w.files.push({ key, index: w.pool.add(fsPath(w, path)) });
   w.keys.set(key, path);
 }
 

@@ -40,6 +40,8 @@ function quote(s: string, ensureAscii: boolean): string {
 /** Sorts keys by code point, as Python does: the native sort agrees unless a key has a surrogate. */
 function sortedKeys(obj: object): string[] {
   const keys = Object.keys(obj);
+  // Hash dicts hold one key: nothing to sort (100k of them in a large link).
+  if (keys.length < 2) return keys;
   for (const k of keys) if (/[\ud800-\udfff]/.test(k)) return keys.sort(compareCodePoints);
   // The native comparator is several times faster than a JS one (links hold up to 100k keys).
   return keys.sort();
@@ -50,6 +52,9 @@ function sortedKeys(obj: object): string[] {
  * ropes, flattened once at the end) with the indentation strings made once per level: about twice
  * as fast as pushing parts and joining, which matters for links with 100k artifacts.
  */
+/** Entries above which a dict is joined from an array of entries instead of concatenated. */
+const LARGE = 64;
+
 export function stringifyPython(value: unknown, options: PythonDumpOptions = {}): string {
   const indent = options.indent;
   const [itemSep, keySep] =
@@ -75,6 +80,16 @@ export function stringifyPython(value: unknown, options: PythonDumpOptions = {})
     const obj = v as Record<string, unknown>;
     const keys = sortKeys ? sortedKeys(obj) : Object.keys(obj);
     if (keys.length === 0) return '{}';
+    if (keys.length > LARGE) {
+      // A large dict (a link's artifacts): one flat string per entry, joined once — a rope of
+      // ~10 pieces per entry costs more to build and flatten, mostly in the garbage collector.
+      const parts = new Array<string>(keys.length);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        parts[i] = quote(k, ensureAscii) + keySep + walk(obj[k], level + 1);
+      }
+      return `{${nl}${parts.join(itemSep + nl)}${pad(level)}}`;
+    }
     let s = '{';
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
