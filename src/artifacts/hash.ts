@@ -158,7 +158,8 @@ function hashPathSync(
  * slot 1 = batches posted). Workers thus balance among themselves without a round trip to the main
  * thread, which may be busy walking or descheduled on a loaded machine. A batch claimed before its
  * message arrived is hashed as soon as it does (messages arrive in posting order). One message per
- * batch keeps messaging cost per file negligible.
+ * batch keeps messaging cost per file negligible, and a batch's results travel packed (see
+ * {@link PackedResults}).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -181,7 +182,16 @@ function hash(path) {
 function run(id) {
   const paths = batches.get(id);
   batches.delete(id);
-  parentPort.postMessage({ id, results: paths.map(hash) });
+  let hex = '';
+  const bytes = [];
+  const odd = [];
+  for (let k = 0; k < paths.length; k++) {
+    const r = hash(paths[k]);
+    bytes.push(r.bytes || 0);
+    if (r.error !== undefined || r.changed) odd.push(k, r);
+    else for (const a of algorithms) hex += r.digests[a];
+  }
+  parentPort.postMessage({ id, hex, bytes, odd });
 }
 function pump() {
   while (awaited === -1) {
@@ -198,6 +208,40 @@ parentPort.on('message', (msg) => {
   pump();
 });
 `;
+
+/**
+ * A worker's results for one batch: the digests of the files hashed cleanly concatenated in file
+ * and algorithm order (hex digests have fixed lengths), the bytes read per file, and the rare
+ * failures as `[index, result]` pairs. Cloning one string and one number array costs about a third
+ * of cloning an object per file (~1.7 µs a file, split between the worker and this thread).
+ */
+interface PackedResults {
+  id: number;
+  hex: string;
+  bytes: number[];
+  odd: (number | JobResult)[];
+}
+
+const HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+function unpack(msg: PackedResults, algorithms: readonly string[]): JobResult[] {
+  const odd = new Map<number, JobResult>();
+  for (let i = 0; i < msg.odd.length; i += 2)
+    odd.set(msg.odd[i] as number, msg.odd[i + 1] as JobResult);
+  const results: JobResult[] = new Array<JobResult>(msg.bytes.length);
+  let at = 0;
+  for (let k = 0; k < results.length; k++) {
+    const r = odd.get(k);
+    if (r) {
+      results[k] = r;
+      continue;
+    }
+    const digests: HashDict = {};
+    for (const a of algorithms) digests[a] = msg.hex.slice(at, (at += HEX_LENGTH[a]));
+    results[k] = { digests, bytes: msg.bytes[k], changed: false };
+  }
+  return results;
+}
 
 /** Progress: files hashed, files found so far (the walk and the hashing overlap), bytes hashed. */
 export type ProgressCallback = (filesDone: number, filesTotal: number, bytesDone: number) => void;
@@ -401,8 +445,8 @@ export class HashPool {
         // otherwise make it an ES module, where `require` does not exist).
         const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
         const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv });
-        worker.on('message', (msg: { id: number; results: JobResult[] }) =>
-          this.#store(msg.id, msg.results)
+        worker.on('message', (msg: PackedResults) =>
+          this.#store(msg.id, unpack(msg, this.#algorithms))
         );
         worker.on('error', (err) => {
           this.#failure ??= err;
