@@ -47,14 +47,14 @@ function sortedKeys(obj: object): string[] {
   return keys.sort();
 }
 
+/** Entries above which a dict is joined from an array of entries instead of concatenated. */
+const LARGE = 64;
+
 /**
  * Serialises like Python's `json.dumps` with the given options. Built by string concatenation (V8
  * ropes, flattened once at the end) with the indentation strings made once per level: about twice
  * as fast as pushing parts and joining, which matters for links with 100k artifacts.
  */
-/** Entries above which a dict is joined from an array of entries instead of concatenated. */
-const LARGE = 64;
-
 export function stringifyPython(value: unknown, options: PythonDumpOptions = {}): string {
   const indent = options.indent;
   const [itemSep, keySep] =
