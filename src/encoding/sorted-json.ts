@@ -28,6 +28,8 @@ export interface SortedScan {
   span?: [number, number];
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 const HEX: Int8Array = (() => {
   const t = new Int8Array(128).fill(-1);
   for (let i = 0; i < 10; i++) t[48 + i] = i;
@@ -330,7 +332,12 @@ export function parseJSONCanonical(
       : isAscii(input)
         ? Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1')
         : decodeUTF8(input, options.source);
-  const scan = scanSortedJSON(bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.spanOf);
+  // A JS string may hold a raw lone surrogate, which its UTF-8 bytes turn into U+FFFD: then the
+  // scanned bytes and the parsed value would differ, so such text goes to the strict reader.
+  const scan =
+    typeof input === 'string' && SURROGATE.test(input)
+      ? undefined
+      : scanSortedJSON(bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.spanOf);
   if (!scan) return { value: parseJSON(text, options) };
   return {
     value: JSON.parse(text) as JSONValue,

@@ -113,6 +113,12 @@ describe('parseJSONCanonical', () => {
       expect(b.error, hostile).toBe(a.error);
       expect(b.value, hostile).toEqual(a.value);
     }
+    // Text (not bytes) with a raw lone surrogate: its UTF-8 bytes would say U+FFFD; strict reader.
+    expect(() => parseJSONCanonical('{"signed": {"a": "\ud800"}}', { spanOf: 'signed' })).toThrow(
+      /lone surrogate/
+    );
+    const pair = parseJSONCanonical('{"signed": {"a": "\ud83d\ude00"}}', { spanOf: 'signed' });
+    expect(pair.value).toEqual({ signed: { a: '😀' } });
     // Depth: the limit applies on the fast path too.
     const deep = Buffer.from('[[[[1]]]]');
     expect(() => parseJSONCanonical(deep, { maxDepth: 3 })).toThrow(/nesting deeper than 3/);
