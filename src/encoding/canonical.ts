@@ -85,7 +85,11 @@ function encode(value: unknown, segs: Segs): string {
         }
         return `${out}]`;
       }
-      const obj = value as Record<string, unknown>;
+      // A Map (a link's artifacts as the verifier reads them, sorted-json.ts) is encoded as its object.
+      const obj = (value instanceof Map ? Object.fromEntries(value) : value) as Record<
+        string,
+        unknown
+      >;
       const keys = sortKeys(Object.keys(obj));
       let out = '{';
       for (let i = 0; i < keys.length; i++) {

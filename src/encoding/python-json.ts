@@ -77,7 +77,8 @@ export function stringifyPython(value: unknown, options: PythonDumpOptions = {})
       for (let i = 1; i < v.length; i++) s += itemSep + nl + walk(v[i], level + 1);
       return `${s}${pad(level)}]`;
     }
-    const obj = v as Record<string, unknown>;
+    // A Map (a link's artifacts as the verifier reads them, sorted-json.ts) is written as its object.
+    const obj = (v instanceof Map ? Object.fromEntries(v) : v) as Record<string, unknown>;
     const keys = sortKeys ? sortedKeys(obj) : Object.keys(obj);
     if (keys.length === 0) return '{}';
     if (keys.length > LARGE) {

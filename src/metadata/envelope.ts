@@ -34,7 +34,14 @@ export interface EnvelopeOptions {
   source?: string;
   maxSignatures?: number;
   maxDepth?: number;
+  /**
+   * Read a link's materials and products as Maps (the verifier's fast path, sorted-json.ts): the
+   * payload then holds Maps where the objects were, which `Link.fromJSON` takes as they are.
+   */
+  liftArtifacts?: boolean;
 }
+
+const LIFT_KEYS = ['materials', 'products'];
 
 /** What both envelope kinds offer. */
 export interface SignedMetadata {
@@ -217,6 +224,7 @@ export class DSSEEnvelope implements SignedMetadata {
       const { value } = parseJSONCanonical(this.payloadBytes, {
         source: `${source} payload`,
         maxDepth: this.options.maxDepth,
+        ...(this.options.liftArtifacts ? { lift: { keys: LIFT_KEYS } } : {}),
       });
       if (!isJSONObject(value))
         throw new FormatError(`${source}: the DSSE payload is not a JSON object`);
@@ -270,6 +278,7 @@ export function parseMetadata(
     source,
     maxDepth: options.maxDepth,
     spanOf: 'signed',
+    ...(options.liftArtifacts ? { lift: { parent: 'signed', keys: LIFT_KEYS } } : {}),
   });
   if (!isJSONObject(doc))
     throw new FormatError(`${source}: expected a JSON object (a Metablock or a DSSE envelope)`);

@@ -41,8 +41,21 @@ export function listAt(value: unknown, path: string): JSONValue[] {
 
 const HEX = /^[0-9a-fA-F]+$/;
 
-/** `{path: {algorithm: hexdigest}}` (REFERENCE §1.2). */
-export function artifactsAt(value: unknown, path: string): Record<string, Record<string, string>> {
+/** `{path: {algorithm: hexdigest}}` (REFERENCE §1.2), as an object or as read into a Map. */
+export function artifactsAt(
+  value: unknown,
+  path: string
+): Record<string, Record<string, string>> | ReadonlyMap<string, Record<string, string>> {
+  if (value instanceof Map) {
+    // Read by the scanner (sorted-json.ts): hash dicts of strings already; are they hex?
+    for (const [name, h] of value as Map<string, Record<string, string>>) {
+      for (const alg in h) {
+        if (!HEX.test(h[alg]))
+          fail(`${path}[${JSON.stringify(name)}].${alg}`, 'a hex digest', h[alg]);
+      }
+    }
+    return value as ReadonlyMap<string, Record<string, string>>;
+  }
   const obj = objectAt(value, path);
   for (const name in obj) {
     // Paths are built only for the message: links can carry 100k artifacts.

@@ -10,7 +10,13 @@ export {
   type SignatureStatus,
   type EnvelopeOptions,
 } from './envelope.js';
-export { Link, type LinkInit, type ArtifactMap, type HashDict } from './link.js';
+export {
+  Link,
+  type LinkInit,
+  type ArtifactMap,
+  type ArtifactSource,
+  type HashDict,
+} from './link.js';
 export {
   Layout,
   Step,

@@ -4,6 +4,8 @@ import { artifactsAt, fail, listAt, objectAt, stringAt, unrecognized } from './f
 
 export type HashDict = Record<string, string>;
 export type ArtifactMap = Record<string, HashDict>;
+/** Artifacts as an object or as a Map (how the verifier reads large links, sorted-json.ts). */
+export type ArtifactSource = ArtifactMap | ReadonlyMap<string, HashDict>;
 
 const KNOWN = [
   '_type',
@@ -26,22 +28,55 @@ export interface LinkInit {
 
 export class Link {
   name: string;
-  materials: ArtifactMap;
-  products: ArtifactMap;
+  #materials: ArtifactSource;
+  #products: ArtifactSource;
   byproducts: JSONObject;
   command: JSONValue[];
   environment: JSONObject;
   /** Fields this model does not know, kept for byte-exact round trips. */
   unrecognized: JSONObject;
 
-  constructor(init: LinkInit, unrecognizedFields: JSONObject = {}) {
+  constructor(
+    init: Omit<LinkInit, 'materials' | 'products'> & {
+      materials?: ArtifactSource;
+      products?: ArtifactSource;
+    },
+    unrecognizedFields: JSONObject = {}
+  ) {
     this.name = init.name;
-    this.materials = init.materials ?? {};
-    this.products = init.products ?? {};
+    this.#materials = init.materials ?? {};
+    this.#products = init.products ?? {};
     this.byproducts = init.byproducts ?? {};
     this.command = init.command ?? [];
     this.environment = init.environment ?? {};
     this.unrecognized = unrecognizedFields;
+  }
+
+  /** What the step consumed, as an object (made from the Map on first use if read as one). */
+  get materials(): ArtifactMap {
+    if (this.#materials instanceof Map)
+      this.#materials = Object.fromEntries(this.#materials as ReadonlyMap<string, HashDict>);
+    return this.#materials as ArtifactMap;
+  }
+
+  set materials(value: ArtifactMap) {
+    this.#materials = value;
+  }
+
+  /** What the step produced, as an object (made from the Map on first use if read as one). */
+  get products(): ArtifactMap {
+    if (this.#products instanceof Map)
+      this.#products = Object.fromEntries(this.#products as ReadonlyMap<string, HashDict>);
+    return this.#products as ArtifactMap;
+  }
+
+  set products(value: ArtifactMap) {
+    this.#products = value;
+  }
+
+  /** Materials or products as read, Map or object: for the verifier, which takes either. */
+  artifacts(kind: 'materials' | 'products'): ArtifactSource {
+    return kind === 'materials' ? this.#materials : this.#products;
   }
 
   /**

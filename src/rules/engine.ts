@@ -9,18 +9,18 @@
  */
 import { compilePattern, isLiteralPattern } from './fnmatch.js';
 import { packRule } from './parse.js';
-import type { ArtifactMap, ArtifactRule, HashDict } from './types.js';
+import type { ArtifactRule, ArtifactSource, HashDict } from './types.js';
 
 export interface ItemArtifacts {
-  materials: ArtifactMap;
-  products: ArtifactMap;
+  materials: ArtifactSource;
+  products: ArtifactSource;
 }
 
 export interface ApplyRulesInput {
   kind: 'materials' | 'products';
   rules: readonly ArtifactRule[];
-  materials: ArtifactMap;
-  products: ArtifactMap;
+  materials: ArtifactSource;
+  products: ArtifactSource;
   /** Links (or inspection results) by step name, for MATCH ... FROM. */
   links: ReadonlyMap<string, ItemArtifacts>;
 }
@@ -68,6 +68,10 @@ export type RuleResult =
  */
 export function equalHashDicts(a: HashDict | undefined, b: HashDict | undefined): boolean {
   if (!a || !b) return false;
+  if (a === b) return true;
+  // One sha256 on each side (almost every link): no loops.
+  const sa = a.sha256;
+  if (sa !== undefined && onlySHA256(a) && onlySHA256(b)) return sa === b.sha256;
   // for…in without Object.keys: no arrays per comparison (this runs once per MATCHed artifact).
   let n = 0;
   for (const k in a) {
@@ -79,9 +83,32 @@ export function equalHashDicts(a: HashDict | undefined, b: HashDict | undefined)
   return n === 0;
 }
 
+/** True when `d` has exactly one own key, `sha256` (the enumeration is cached per object shape). */
+function onlySHA256(d: HashDict): boolean {
+  let n = 0;
+  for (const k in d) {
+    if (k !== 'sha256' || ++n > 1) return false;
+  }
+  return n === 1 && hasOwn(d, 'sha256');
+}
+
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-const own = (map: ArtifactMap, key: string): HashDict | undefined =>
-  hasOwn(map, key) ? map[key] : undefined;
+const own = (map: ArtifactSource, key: string): HashDict | undefined =>
+  map instanceof Map
+    ? (map as ReadonlyMap<string, HashDict>).get(key)
+    : hasOwn(map, key)
+      ? (map as Record<string, HashDict>)[key]
+      : undefined;
+
+/** The paths of an artifact map, object or Map. */
+export function artifactPaths(map: ArtifactSource): Iterable<string> {
+  return map instanceof Map ? (map as ReadonlyMap<string, HashDict>).keys() : Object.keys(map);
+}
+
+/** How many artifacts a map holds, object or Map. */
+export function artifactCount(map: ArtifactSource): number {
+  return map instanceof Map ? map.size : Object.keys(map).length;
+}
 
 /** `os.path.join(a, b)` as the reference uses it for prefixes, then `\` → `/`. */
 function pyJoin(a: string, b: string): string {
@@ -113,7 +140,7 @@ const SAMPLE = 3;
 /** Applies an item's rules for its materials or products. Pure; never throws on any input. */
 export function applyRules(input: ApplyRulesInput): RuleResult {
   const source = input[input.kind];
-  const queue = new Set(Object.keys(source));
+  const queue = new Set(artifactPaths(source));
   const trace: RuleTrace[] = [];
   // Path → the last MATCH that selected it without consuming it (explains a later DISALLOW).
   const misses = new Map<string, MatchMiss>();

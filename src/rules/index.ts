@@ -2,6 +2,8 @@ export { compilePattern, fnmatch, isLiteralPattern, type Matcher } from './fnmat
 export { parseRule, packRule, formatRule, parseRuleString, shlexSplit } from './parse.js';
 export {
   applyRules,
+  artifactCount,
+  artifactPaths,
   equalHashDicts,
   type ApplyRulesInput,
   type ItemArtifacts,
@@ -12,4 +14,10 @@ export {
 } from './engine.js';
 export { checkArtifactPath, checkArtifactMap } from './paths.js';
 export { formatMatchMiss, abbreviateHashes } from './explain.js';
-export type { ArtifactRule, SimpleRuleType, ArtifactMap, HashDict } from './types.js';
+export type {
+  ArtifactRule,
+  SimpleRuleType,
+  ArtifactMap,
+  ArtifactSource,
+  HashDict,
+} from './types.js';

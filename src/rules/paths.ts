@@ -23,10 +23,14 @@ export function checkArtifactPath(path: string): string | undefined {
 
 /** Every non-canonical path of a map, with its reason. */
 export function checkArtifactMap(
-  artifacts: Record<string, unknown>
+  artifacts: Record<string, unknown> | ReadonlyMap<string, unknown>
 ): { path: string; reason: string }[] {
   const out: { path: string; reason: string }[] = [];
-  for (const p of Object.keys(artifacts)) {
+  const paths: Iterable<string> =
+    artifacts instanceof Map
+      ? (artifacts as ReadonlyMap<string, unknown>).keys()
+      : Object.keys(artifacts);
+  for (const p of paths) {
     const reason = checkArtifactPath(p);
     if (reason) out.push({ path: p, reason });
   }

@@ -43,12 +43,15 @@ import {
 } from '../metadata/index.js';
 import {
   applyRules,
+  artifactCount,
+  artifactPaths,
   checkArtifactMap,
   equalHashDicts,
   formatRule,
   parseRule,
-  type ArtifactMap,
   type ArtifactRule,
+  type ArtifactSource,
+  type HashDict,
   type ItemArtifacts,
   type RuleResult,
 } from '../rules/index.js';
@@ -369,6 +372,8 @@ function readEvidence(path: string, ctx: Context): SignedMetadata | undefined {
       source: path,
       maxDepth: ctx.limits.maxJSONDepth,
       maxSignatures: ctx.limits.maxSignaturesPerEnvelope,
+      // Links' artifacts as Maps: the one representation the rules need, several times cheaper.
+      liftArtifacts: true,
     });
   } catch (err) {
     if (err instanceof FormatError || err instanceof LimitError) {
@@ -405,10 +410,18 @@ function strayLinks(step: Step, linkDir: string): string[] {
     .slice(0, 5);
 }
 
-function sameArtifacts(a: ArtifactMap, b: ArtifactMap): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && equalHashDicts(a[k], b[k]));
+function artifactAt(map: ArtifactSource, path: string): HashDict | undefined {
+  if (map instanceof Map) return (map as ReadonlyMap<string, HashDict>).get(path);
+  return Object.prototype.hasOwnProperty.call(map, path)
+    ? (map as Record<string, HashDict>)[path]
+    : undefined;
+}
+
+function sameArtifacts(a: ArtifactSource, b: ArtifactSource): boolean {
+  if (artifactCount(a) !== artifactCount(b)) return false;
+  for (const k of artifactPaths(a))
+    if (!equalHashDicts(artifactAt(a, k), artifactAt(b, k))) return false;
+  return true;
 }
 
 async function verifyStepLinks(
@@ -468,12 +481,16 @@ async function verifyStepLinks(
       continue;
     }
     // SECURITY.md A-1: one file must have one name.
-    const bad = [...checkArtifactMap(link.materials), ...checkArtifactMap(link.products)];
+    const bad = [
+      ...checkArtifactMap(link.artifacts('materials')),
+      ...checkArtifactMap(link.artifacts('products')),
+    ];
     if (bad.length) {
       reject(`non-canonical artifact path ${JSON.stringify(bad[0].path)} (${bad[0].reason})`);
       continue;
     }
-    const n = Object.keys(link.materials).length + Object.keys(link.products).length;
+    const n =
+      artifactCount(link.artifacts('materials')) + artifactCount(link.artifacts('products'));
     if (n > ctx.limits.maxArtifactsPerLink) {
       reject(`${n} artifacts exceed the limit of ${ctx.limits.maxArtifactsPerLink}`);
       continue;
@@ -510,8 +527,8 @@ async function verifyStepLinks(
       if (
         !first ||
         !c.link ||
-        !sameArtifacts(first.materials, c.link.materials) ||
-        !sameArtifacts(first.products, c.link.products)
+        !sameArtifacts(first.artifacts('materials'), c.link.artifacts('materials')) ||
+        !sameArtifacts(first.artifacts('products'), c.link.artifacts('products'))
       ) {
         throw new ThresholdVerificationError(
           `step ${step.name}: the links of ${counted[0].keyid.slice(0, 8)} and ${c.keyid.slice(0, 8)} disagree on materials or products`,
@@ -536,7 +553,10 @@ async function verifyStepLinks(
     };
   }
   return {
-    artifacts: { materials: chosen.link.materials, products: chosen.link.products },
+    artifacts: {
+      materials: chosen.link.artifacts('materials'),
+      products: chosen.link.artifacts('products'),
+    },
     link: chosen.link,
     links,
     signers,
@@ -590,9 +610,7 @@ function ruleFailure(
   const rule = formatRule(f.rule);
   const artifacts: FailedArtifact[] = f.artifacts.map((path) => {
     const miss = f.explanations[path];
-    const here = Object.prototype.hasOwnProperty.call(own[kind], path)
-      ? own[kind][path]
-      : undefined;
+    const here = artifactAt(own[kind], path);
     if (!miss) return { path, here };
     const explanation =
       miss.reason === 'no-link'
@@ -641,7 +659,7 @@ function checkRules(
     report[kind] = { rules: rules[kind].length, trace: result.trace };
     if (!result.ok) throw ruleFailure(item, kind, result, own);
     for (const t of result.trace) {
-      if (t.rule[0] === 'MATCH' && t.selected === 0 && Object.keys(own[kind]).length > 0) {
+      if (t.rule[0] === 'MATCH' && t.selected === 0 && artifactCount(own[kind]) > 0) {
         warnOrFail(
           ctx,
           `${item}: '${formatRule(t.rule)}' selected nothing in its ${kind}`,

@@ -147,3 +147,141 @@ describe('parseJSONCanonical', () => {
     );
   });
 });
+
+/** A parsed value with its lifted Maps turned back into the objects they stand for. */
+function unlift(v: unknown): unknown {
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [k, unlift(x)]));
+  if (Array.isArray(v)) return v.map(unlift);
+  if (v && typeof v === 'object' && v.constructor === Object)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unlift(x)]));
+  return v;
+}
+
+const LIFT = { parent: 'signed', keys: ['materials', 'products'] } as const;
+
+function lifted(bytes: Uint8Array): {
+  value?: unknown;
+  error?: string;
+  canonical?: Uint8Array;
+  maps: number;
+} {
+  try {
+    const r = parseJSONCanonical(bytes, { spanOf: 'signed', lift: LIFT });
+    const signed = (r.value as { signed?: Record<string, unknown> } | null)?.signed;
+    const maps =
+      signed && typeof signed === 'object'
+        ? Object.values(signed).filter((x) => x instanceof Map).length
+        : 0;
+    return { value: unlift(r.value), canonical: r.canonical, maps };
+  } catch (err) {
+    return { error: (err as Error).message, maps: 0 };
+  }
+}
+
+describe('parseJSONCanonical with lift (artifact dicts read into Maps)', () => {
+  // Artifact dicts of every shape: odd paths (escapes, non-ASCII, __proto__), several algorithms,
+  // non-hex and non-string digests, non-object hash dicts.
+  const path = fc.oneof(
+    fc.constantFrom('__proto__', 'a', 'src/a.c', 'dir/../x', 'ü', 'a"b', 'a\\b', ''),
+    fc.string({ unit: 'grapheme-ascii', maxLength: 8 }),
+    fc.string({ unit: 'binary', maxLength: 4 })
+  );
+  const hex = (minLength: number, maxLength: number) =>
+    fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength, maxLength });
+  const hashDict = fc.oneof(
+    fc.dictionary(
+      fc.constantFrom('sha256', 'sha512', 'md5', '__proto__', 'SHA256'),
+      fc.oneof(hex(0, 8), fc.string({ maxLength: 3 })),
+      { maxKeys: 3 }
+    ),
+    fc.record({ sha256: hex(1, 64) }),
+    fc.constantFrom(1, 'x', null, [])
+  );
+  const artifacts = fc.oneof(
+    fc.dictionary(path, hashDict, { maxKeys: 6 }),
+    fc.dictionary(path, fc.record({ sha256: hex(0, 8) }), { maxKeys: 6 }),
+    fc.constantFrom([], 'x', null)
+  );
+  const doc = fc.record(
+    {
+      _type: fc.constantFrom('link', 'layout', 'Link'),
+      name: fc.string({ maxLength: 4 }),
+      materials: artifacts,
+      products: artifacts,
+      command: fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }),
+    },
+    { requiredKeys: ['_type'] }
+  );
+
+  it('gives the strict reader’s value (Maps as objects) or error, and the canonical bytes', () => {
+    let maps = 0;
+    fc.assert(
+      fc.property(doc, fc.constantFrom(undefined, 1), fc.boolean(), (signed, indent, ascii) => {
+        const text = stringifyPython(
+          { signatures: [], signed },
+          { indent, sortKeys: true, ensureAscii: ascii }
+        );
+        const bytes = Buffer.from(text, 'utf8');
+        const a = strict(bytes);
+        const b = lifted(bytes);
+        expect(b.error).toBe(a.error);
+        expect(b.value).toEqual(a.value);
+        if (b.canonical)
+          expect(Buffer.from(b.canonical).equals(Buffer.from(canonicalBytes(signed)))).toBe(true);
+        // Maps only for links, and then the encoders write them as their objects.
+        if (b.maps > 0) expect(signed._type).toBe('link');
+        maps += b.maps;
+      }),
+      { seed: 20261126, numRuns: 800 }
+    );
+    expect(maps).toBeGreaterThan(40); // lifting itself was exercised (50 with this seed)
+  });
+
+  it('any single-byte change of a link gives the strict reader’s verdict', () => {
+    const base = Buffer.from(
+      stringifyPython(
+        {
+          signatures: [],
+          signed: {
+            _type: 'link',
+            materials: { a: { sha256: 'ff' }, 'b/c': { md5: '00', sha256: '0a' } },
+            name: 'x',
+            products: {},
+          },
+        },
+        { indent: 1, sortKeys: true }
+      )
+    );
+    expect(lifted(base).maps).toBe(2);
+    fc.assert(
+      fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), (at, byte) => {
+        const bytes = Buffer.from(base);
+        bytes[at] = byte;
+        const a = strict(bytes);
+        const b = lifted(bytes);
+        expect(b.error).toBe(a.error);
+        expect(b.value).toEqual(a.value);
+      }),
+      { seed: 11, numRuns: 1500 }
+    );
+  });
+
+  it('Maps keep __proto__ as an ordinary path, and are written back as their objects', () => {
+    const signed = {
+      _type: 'link',
+      materials: { __proto__x: { sha256: 'aa' } },
+      products: JSON.parse('{"__proto__": {"sha256": "bb"}, "z": {"sha256": "cc", "md5": "dd"}}'),
+    };
+    const bytes = Buffer.from(stringifyPython({ signed }, { indent: 1, sortKeys: true }), 'utf8');
+    const r = parseJSONCanonical(bytes, { spanOf: 'signed', lift: LIFT });
+    const products = (r.value as unknown as { signed: { products: Map<string, unknown> } }).signed
+      .products;
+    expect(products).toBeInstanceOf(Map);
+    expect([...products.keys()]).toEqual(['__proto__', 'z']);
+    expect(products.get('z')).toEqual({ md5: 'dd', sha256: 'cc' });
+    expect(Buffer.from(canonicalBytes((r.value as { signed: unknown }).signed))).toEqual(
+      Buffer.from(r.canonical!)
+    );
+    expect(stringifyPython(r.value, { indent: 1, sortKeys: true })).toBe(bytes.toString());
+  });
+});
