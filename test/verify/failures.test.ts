@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
@@ -276,6 +276,18 @@ describe('links', () => {
     expect(r.failure?.code).toBe('EVIDENCE_ERROR');
     expect(r.failure?.message).toMatch(/build\.[0-9a-f]{8}\.link cannot be read: EISDIR/);
     expect(r.failure?.step).toBe('build');
+  });
+
+  it('a device where a link should be (size 0, endless) stops at the size limit, no hang', async () => {
+    const dir = testdir();
+    symlinkSync('/dev/zero', join(dir, linkFile('build', alice)));
+    const r = await verifyLayout(await signed(build(), [owner]), {
+      layoutKeys: [owner.pub],
+      linkDir: dir,
+      limits: { maxMetadataBytes: 1 << 20 },
+    });
+    expect(r.failure?.code).toBe('LIMIT_ERROR');
+    expect(r.failure?.message).toMatch(/more than 1048576 bytes, the limit for metadata/);
   });
 
   it('a link directory that does not exist: link not found, naming the file expected', async () => {
