@@ -3,4 +3,11 @@ export { parseJSON, decodeUTF8, DEFAULT_MAX_DEPTH, type ParseOptions } from './s
 export { JSONFloat, isJSONObject, type JSONValue, type JSONObject } from './json.types.js';
 export { toHex, fromHex, toBase64, fromBase64 } from './bytes.js';
 export { stringifyPython, type PythonDumpOptions } from './python-json.js';
-export { scanSortedJSON, parseJSONCanonical, type SortedScan } from './sorted-json.js';
+export {
+  scanSortedJSON,
+  parseJSONCanonical,
+  hasHexDigests,
+  type SortedScan,
+  type LiftOptions,
+  type ArtifactIndex,
+} from './sorted-json.js';

@@ -317,6 +317,7 @@ class Scanner {
     }
     let ps = -1;
     let pe = -1;
+    let hex = true;
     for (;;) {
       if (b[i] !== 34) throw NOLIFT;
       if (ps >= 0) out[o++] = 44;
@@ -360,6 +361,7 @@ class Scanner {
           const vs = i + 1;
           const ve = plain(b, out, vs, o);
           o += ve - vs;
+          if (hex && !isHex(b, vs, ve)) hex = false;
           out[o++] = 34;
           const v = text.slice(vs, ve);
           i = skipWS(b, ve + 1);
@@ -392,6 +394,7 @@ class Scanner {
         out[o++] = 125;
         this.i = i + 1;
         this.o = o;
+        if (hex) HEX_DIGESTS.add(map);
         return map;
       }
       throw NOLIFT;
@@ -444,6 +447,23 @@ function plain(b: Uint8Array, out: Uint8Array, s: number, o: number): number {
     out[o++] = c;
     e++;
   }
+}
+
+/** Lifted Maps whose every digest is a non-empty run of hex digits (so the model need not look). */
+const HEX_DIGESTS = new WeakSet<ArtifactIndex>();
+
+/** Whether the scanner saw that every digest of this lifted Map is hex (`^[0-9a-fA-F]+$`). */
+export function hasHexDigests(map: ReadonlyMap<string, unknown>): boolean {
+  return HEX_DIGESTS.has(map as ArtifactIndex);
+}
+
+function isHex(b: Uint8Array, s: number, e: number): boolean {
+  if (e === s) return false;
+  for (let k = s; k < e; k++) {
+    const c = b[k];
+    if (c > 127 || HEX[c] < 0) return false;
+  }
+  return true;
 }
 
 function skipWS(b: Uint8Array, i: number): number {

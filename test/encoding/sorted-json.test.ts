@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import {
   canonicalBytes,
   parseJSON,
+  parseMetadata,
+  Link,
   parseJSONCanonical,
   scanSortedJSON,
   stringifyPython,
@@ -283,5 +285,33 @@ describe('parseJSONCanonical with lift (artifact dicts read into Maps)', () => {
       Buffer.from(r.canonical!)
     );
     expect(stringifyPython(r.value, { indent: 1, sortKeys: true })).toBe(bytes.toString());
+  });
+});
+
+describe('links read with liftArtifacts', () => {
+  it('Link.fromJSON gives the same link or the same error as without lifting', () => {
+    const digests = ['ab12', 'AB12', '', 'xyz', 'ab 12', '0'.repeat(64)];
+    for (const d of digests) {
+      for (const extra of [{}, { md5: d }]) {
+        const signed = {
+          _type: 'link',
+          materials: { 'a.c': { sha256: '00' }, 'b.c': { sha256: d, ...extra } },
+          name: 'build',
+          products: {},
+        };
+        const text = stringifyPython({ signatures: [], signed }, { indent: 1, sortKeys: true });
+        const outcome = (lift: boolean) => {
+          try {
+            const env = parseMetadata(text, { liftArtifacts: lift });
+            const link = Link.fromJSON(env.payload);
+            expect(link.artifacts('materials') instanceof Map).toBe(lift);
+            return { materials: link.materials, json: canonicalBytes(link.toJSON()) };
+          } catch (err) {
+            return { error: (err as Error).message };
+          }
+        };
+        expect(outcome(true), d).toEqual(outcome(false));
+      }
+    }
   });
 });
