@@ -122,15 +122,34 @@ function pyJoin(a: string, b: string): string {
  * consume is stored, and a rule that takes everything just marks the queue empty.
  */
 class Queue implements Iterable<string> {
-  readonly #base: ReadonlySet<string> | ReadonlyMap<string, unknown>;
+  readonly #base: ReadonlySet<string> | ReadonlyMap<string, HashDict>;
+  readonly #source: ArtifactSource;
   readonly #gone = new Set<string>();
   #cleared = false;
 
   constructor(source: ArtifactSource) {
+    this.#source = source;
     this.#base =
       source instanceof Map
-        ? (source as ReadonlyMap<string, unknown>)
+        ? (source as ReadonlyMap<string, HashDict>)
         : new Set(Object.keys(source));
+  }
+
+  /** Each queued path with its hash dict, in order (the callback must not change the queue). */
+  forEach(visit: (path: string, hashes: HashDict) => void): void {
+    if (this.#cleared) return;
+    const gone = this.#gone;
+    const base = this.#base;
+    if (base instanceof Map) {
+      // Map.forEach: no [key, value] array per entry, and no second lookup for the value.
+      (base as ReadonlyMap<string, HashDict>).forEach((v, k) => {
+        if (gone.size === 0 || !gone.has(k)) visit(k, v);
+      });
+      return;
+    }
+    const record = this.#source as Record<string, HashDict>;
+    for (const k of base as ReadonlySet<string>)
+      if (gone.size === 0 || !gone.has(k)) visit(k, record[k]);
   }
 
   get size(): number {
@@ -162,7 +181,11 @@ class Queue implements Iterable<string> {
 /**
  * Calls `visit` for each queue entry the pattern selects (no prefix) and returns how many.
  */
-function eachSelected(queue: Queue, pattern: string, visit: (path: string) => void): number {
+function eachSelected(
+  queue: Queue,
+  pattern: string,
+  visit: (path: string, hashes?: HashDict) => void
+): number {
   if (isLiteralPattern(pattern)) {
     if (!queue.has(pattern)) return 0;
     visit(pattern);
@@ -170,11 +193,12 @@ function eachSelected(queue: Queue, pattern: string, visit: (path: string) => vo
   }
   const match = compilePattern(pattern);
   let n = 0;
-  for (const p of queue)
+  queue.forEach((p, h) => {
     if (match(p)) {
       n++;
-      visit(p);
+      visit(p, h);
     }
+  });
   return n;
 }
 
@@ -240,12 +264,13 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
           });
         };
         // One selected artifact: `rel` is its path below the source prefix (REFERENCE.md §6).
-        const pair = (path: string, rel: string, sourcePath: string): void => {
+        // `known`: the hash dict of `sourcePath` when the caller has it already.
+        const pair = (path: string, rel: string, sourcePath: string, known?: HashDict): void => {
           const destinationPath = rule.destinationPrefix
             ? joinPrefix(destPrefix, rule.destinationPrefix, rel)
             : rel;
           if (!there) return miss(path, destinationPath, 'no-link');
-          const here = own(source, sourcePath);
+          const here = known ?? own(source, sourcePath);
           const other = own(there, destinationPath);
           if (!other) miss(path, destinationPath, 'missing', here);
           else if (!equalHashDicts(here, other))
@@ -257,20 +282,18 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
         };
         const destPrefix = rule.destinationPrefix ? pyJoin(rule.destinationPrefix, '') : '';
         if (!rule.sourcePrefix) {
-          selected = eachSelected(queue, rule.pattern, (p) => pair(p, p, p));
+          selected = eachSelected(queue, rule.pattern, (p, h) => pair(p, p, p, h));
           break;
         }
         // With a source prefix the consumed path is join(prefix, rel), which differs from the queue
         // entry only for non-canonical paths (`lib//x` → `/x`, a backslash).
         const sp = pyJoin(rule.sourcePrefix, '');
-        const visit = (p: string): void => {
+        const visit = (p: string, h?: HashDict): void => {
           const rel = p.slice(sp.length);
           // p is sp + rel already: reuse it (its hash is cached) unless the join would differ.
-          pair(
-            p,
-            rel,
-            rel.startsWith('/') || rel.includes('\\') ? pyJoin(rule.sourcePrefix, rel) : p
-          );
+          if (rel.startsWith('/') || rel.includes('\\'))
+            pair(p, rel, pyJoin(rule.sourcePrefix, rel));
+          else pair(p, rel, p, h);
         };
         if (isLiteralPattern(rule.pattern)) {
           // Literal: the only candidate is prefix + pattern.
@@ -280,11 +303,12 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
           }
         } else {
           const match = compilePattern(rule.pattern);
-          for (const p of queue)
+          queue.forEach((p, h) => {
             if (p.startsWith(sp) && match(p.slice(sp.length))) {
               selected++;
-              visit(p);
+              visit(p, h);
             }
+          });
         }
         break;
       }
