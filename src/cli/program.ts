@@ -35,6 +35,19 @@ export function buildProgram(): Command {
   for (const register of COMMANDS) register(program);
   program.commands.forEach(function override(cmd: Command): void {
     cmd.exitOverride();
+    // commander reports a missing required option before an unknown one, so a mistyped flag
+    // (`verify --layuot x`) read as "required option -l not specified". Required options are
+    // checked after the unknown-option check instead (preAction runs after it).
+    const required = cmd.options.filter((o) => o.mandatory);
+    for (const o of required) o.mandatory = false;
+    if (required.length > 0)
+      cmd.hook('preAction', (hooked) => {
+        for (const o of required)
+          if (hooked.getOptionValue(o.attributeName()) === undefined)
+            hooked.error(`error: required option '${o.flags}' not specified`, {
+              code: 'commander.missingMandatoryOptionValue',
+            });
+      });
     cmd.commands.forEach(override);
   });
   return program;

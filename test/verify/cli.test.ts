@@ -257,6 +257,22 @@ describe('intoto verify: flags and exit codes', () => {
     }
   });
 
+  it('a mistyped flag is named as unknown, not reported as a missing required option', () => {
+    for (const args of [
+      ['verify', '--layuot', 'root.layout', '-k', 'owner.pub'],
+      ['run', '--step-nme', 'x', '--', 'true'],
+      ['record', 'start', '--bogus'],
+    ]) {
+      const r = intoto(args, { cwd: good });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^error: unknown option '--/);
+    }
+    // A required option still missing (and nothing unknown) is named as before.
+    const r = intoto(['verify', '-k', 'owner.pub'], { cwd: good });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: required option '-l, --layout <path>' not specified/);
+  });
+
   for (const [what, args, files] of [
     ['an unknown flag', [...base, '--frobnicate'], {}],
     ['no key', ['verify', '-l', 'root.layout'], {}],
