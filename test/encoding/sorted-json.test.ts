@@ -9,6 +9,7 @@ import {
   parseJSON,
   parseMetadata,
   Link,
+  DSSEEnvelope,
   parseJSONCanonical,
   scanSortedJSON,
   stringifyPython,
@@ -313,5 +314,27 @@ describe('links read with liftArtifacts', () => {
         expect(outcome(true), d).toEqual(outcome(false));
       }
     }
+  });
+
+  it('DSSE links are lifted too (the payload’s top level), layouts never', () => {
+    const link = {
+      _type: 'link',
+      materials: { 'a.c': { sha256: '00' } },
+      name: 'build',
+      products: { 'b.o': { sha256: 'ff' } },
+    };
+    const dsse = parseMetadata(DSSEEnvelope.fromPayload(link).toFileText(), {
+      liftArtifacts: true,
+    });
+    const l = Link.fromJSON(dsse.payload);
+    expect(l.artifacts('products')).toBeInstanceOf(Map);
+    expect(l.products).toEqual({ 'b.o': { sha256: 'ff' } });
+    // Not a link: its fields stay objects, whatever their names.
+    const layout = { _type: 'layout', materials: { 'a.c': { sha256: '00' } } };
+    const env = parseMetadata(stringifyPython({ signatures: [], signed: layout }), {
+      liftArtifacts: true,
+    });
+    expect(env.payload.materials).toEqual({ 'a.c': { sha256: '00' } });
+    expect(env.payload.materials).not.toBeInstanceOf(Map);
   });
 });
