@@ -4,7 +4,15 @@
  * throws a VerificationError subclass, which becomes the report's `failure`.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { recordArtifacts } from '../artifacts/index.js';
@@ -381,12 +389,26 @@ function readWhole(path: string, limit: number): Buffer {
 }
 
 function readEvidence(path: string, ctx: Context): SignedMetadata | undefined {
-  let size: number;
+  let st: Stats;
   try {
-    size = statSync(path).size;
+    st = statSync(path);
   } catch {
     return undefined;
   }
+  // A FIFO would block the open until someone writes to it, a device never ends: neither is a link.
+  if (!st.isFile()) {
+    const kind = st.isDirectory()
+      ? 'a directory'
+      : st.isFIFO()
+        ? 'a FIFO'
+        : st.isSocket()
+          ? 'a socket'
+          : 'a device';
+    throw new EvidenceError(`${path} cannot be read: it is ${kind}, not a file`, {
+      hint: 'a link must be a regular file: re-record the step',
+    });
+  }
+  const size = st.size;
   if (size > ctx.limits.maxMetadataBytes)
     throw new LimitError(
       `${path}: ${size} bytes exceeds the limit of ${ctx.limits.maxMetadataBytes}`
