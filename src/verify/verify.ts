@@ -166,6 +166,8 @@ interface Context {
   deadline: number;
   /** The step or inspection being checked: a failure thrown now is attributed to it. */
   at?: StepReport;
+  /** Reused for reading each link (see readWhole); dropped with the context. */
+  scratch: { buffer: Buffer };
 }
 
 /** The total-time limit (limits.verifyTimeoutSeconds), checked between stages. */
@@ -356,17 +358,17 @@ interface StepEvidence {
 }
 
 /**
- * One buffer, grown as needed, for reading evidence: parsing copies what it keeps (strings, the
- * canonical bytes), so the next link can reuse it. Fresh memory is slow to touch on small VMs
- * (~3 ms per MiB here), and links of 100k artifacts are 10–25 MiB each.
+ * Reads a file into one buffer per verification, grown as needed: parsing copies what it keeps
+ * (strings, the canonical bytes), so the next link can reuse it. Fresh memory is slow to touch on
+ * small VMs (~3 ms per MiB here), and links of 100k artifacts are 10–25 MiB each.
  */
-let scratch = Buffer.alloc(0);
-
-function readWhole(path: string, limit: number): Buffer {
+function readWhole(path: string, limit: number, holder: { buffer: Buffer }): Buffer {
+  let scratch = holder.buffer;
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(Math.max(size + 1, 1 << 16));
+    if (scratch.length < size + 1)
+      scratch = holder.buffer = Buffer.allocUnsafe(Math.max(size + 1, 1 << 16));
     let n = 0;
     // Up to one byte past the size, so a file that grew since the stat is read whole as well; never
     // past the limit (a device or a growing file where a link should be).
@@ -376,7 +378,7 @@ function readWhole(path: string, limit: number): Buffer {
       if (n === scratch.length) {
         const bigger = Buffer.allocUnsafe(scratch.length * 2);
         scratch.copy(bigger, 0, 0, n);
-        scratch = bigger;
+        scratch = holder.buffer = bigger;
       }
       const r = readSync(fd, scratch, n, scratch.length - n, null);
       if (r === 0) break;
@@ -415,7 +417,7 @@ function readEvidence(path: string, ctx: Context): SignedMetadata | undefined {
     );
   let bytes: Buffer;
   try {
-    bytes = readWhole(path, ctx.limits.maxMetadataBytes);
+    bytes = readWhole(path, ctx.limits.maxMetadataBytes, ctx.scratch);
   } catch (err) {
     if (err instanceof LimitError) throw err;
     // A directory or an unreadable file where a link should be: unusable evidence, not a crash.
@@ -831,6 +833,7 @@ async function verifyInternal(
     },
     deadline:
       limits.verifyTimeoutSeconds > 0 ? Date.now() + limits.verifyTimeoutSeconds * 1000 : Infinity,
+    scratch: { buffer: Buffer.alloc(0) },
   };
   const summary: ItemArtifacts = { materials: {}, products: {} };
   try {
