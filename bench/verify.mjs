@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, HAVE_REFERENCE, OUT, fmt, median } from './common.mjs';
+import { CLI, HAVE_REFERENCE, OUT, ROOT, fmt, median } from './common.mjs';
 
 const lib = await import('../dist/index.js');
 const sizes = (process.argv[2] ?? '20k,100k').split(',');
@@ -148,6 +148,12 @@ for (const size of sizes) {
       args: [CLI, 'verify', '-l', 'root.layout', '-k', 'owner.pub', '-q'],
     },
   ];
+  // Not a contender: what any Node verifier must do at least (see bench/verify-floor.mjs).
+  contenders.push({
+    name: 'floor',
+    cmd: process.execPath,
+    args: [join(ROOT, 'bench/verify-floor.mjs'), '.'],
+  });
   // Not a contender for the targets: the same run with glibc's malloc asking for transparent huge
   // pages (glibc ≥ 2.35 on Linux; elsewhere the variable is ignored), which shows how much of the
   // time is page faults on buffers.
@@ -203,6 +209,13 @@ const md =
       : '',
     'Targets: ≥ 10× faster than in-toto-verify on 20k, ≥ 20× on 100k. CPU = user + sys of the process',
     '(/usr/bin/time): on a shared machine the wall time mostly measures waiting for a core.',
+    '',
+    'Floor (`bench/verify-floor.mjs`, timed in the same rounds): Node starting, reading every link and hashing it with SHA-512 —',
+    'less than checking one signature needs, with no parsing and no rules. It bounds what any Node verifier can reach here:',
+    ...rows.map(
+      (r) =>
+        `- ${r.n}: floor ${fmt(r.floor)}${r['in-toto-verify'] ? `, **${(r['in-toto-verify'] / r.floor).toFixed(1)}×** in-toto-verify at best` : ''}; intoto takes ${(r.intoto / r.floor).toFixed(2)}× the floor.`
+    ),
     '',
     `Memory touched: minor page faults per run (median) — ${rows.map((r) => `${r.n}: intoto ${Math.round(r['intoto faults'] / 1000)}k, in-toto-verify ${r['in-toto-verify faults'] ? `${Math.round(r['in-toto-verify faults'] / 1000)}k` : 'n/a'}`).join('; ')}.`,
     `On this machine the first write to fresh memory costs ${fresh.first.toFixed(2)} ms/MiB against ${fresh.again.toFixed(2)} ms/MiB`,
