@@ -10,7 +10,7 @@
  * - no whitespace.
  */
 import { FormatError } from '../errors.js';
-import { JSONFloat } from './json.types.js';
+import { JSONFloat, onlySHA256 } from './json.types.js';
 
 /** Compares two strings by Unicode code point (Python's `str` ordering). */
 export function compareCodePoints(a: string, b: string): number {
@@ -51,14 +51,21 @@ function encodeString(s: string, segs: Segs): string {
   return NEEDS_ESCAPE.test(s) ? `"${s.replace(/["\\]/g, '\\$&')}"` : `"${s}"`;
 }
 
+/** The digest of a one-sha256 hash dict, with `sha256` on the error path as encode would put it. */
+function encodeSHA(h: string, segs: Segs): string {
+  segs.push('sha256');
+  const out = encodeString(h, segs);
+  segs.pop();
+  return out;
+}
+
 /** Sorts keys by code point: the default sort agrees unless a key has a surrogate (U+10000 and up). */
 function sortKeys(keys: string[]): string[] {
   for (const k of keys) if (SURROGATE.test(k)) return keys.sort(compareCodePoints);
   return keys.sort();
 }
 
-// Built by string concatenation (V8 ropes): about twice as fast as pushing parts and joining, which
-// matters for links with 100k artifacts.
+// Arrays are concatenated (short ropes); objects are joined from one string per member.
 function encode(value: unknown, segs: Segs): string {
   switch (typeof value) {
     case 'string':
@@ -91,15 +98,22 @@ function encode(value: unknown, segs: Segs): string {
         unknown
       >;
       const keys = sortKeys(Object.keys(obj));
-      let out = '{';
+      // One flat string per member, joined once: a rope of 100k+ pieces (a link's artifacts) costs
+      // several times more to build and then to flatten into bytes.
+      const parts = new Array<string>(keys.length);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
-        if (i > 0) out += ',';
         segs.push(k);
-        out += `${encodeString(k, segs)}:${encode(obj[k], segs)}`;
+        const v = obj[k];
+        // A hash dict of one sha256 (almost every artifact): no key list or sort for it.
+        const h = onlySHA256(v);
+        parts[i] =
+          h === undefined
+            ? `${encodeString(k, segs)}:${encode(v, segs)}`
+            : `${encodeString(k, segs)}:{"sha256":${encodeSHA(h, segs)}}`;
         segs.pop();
       }
-      return `${out}}`;
+      return `{${parts.join(',')}}`;
     }
     default:
       fail(`cannot encode a value of type ${typeof value} in canonical JSON`, segs);
@@ -111,7 +125,97 @@ export function encodeCanonical(value: unknown): string {
   return encode(value, []);
 }
 
+/**
+ * Writes canonical JSON straight into bytes: what {@link encodeCanonical} gives, UTF-8 encoded,
+ * without building (and then flattening and re-encoding) a string of a link's 100k artifacts.
+ * ASCII strings without `"` or `\` (paths, digests) are copied char by char; any other value goes
+ * through the string encoder, so both give the same bytes and the same errors.
+ */
+class ByteWriter {
+  buf = Buffer.allocUnsafe(1 << 16);
+  n = 0;
+
+  room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + k));
+    this.buf.copy(bigger, 0, 0, this.n);
+    this.buf = bigger;
+  }
+
+  /** An ASCII string as is (the caller knows it needs no escaping). */
+  raw(s: string): void {
+    this.room(s.length);
+    const buf = this.buf;
+    let n = this.n;
+    for (let i = 0; i < s.length; i++) buf[n++] = s.charCodeAt(i);
+    this.n = n;
+  }
+
+  string(s: string, segs: Segs): void {
+    this.room(s.length + 2);
+    const buf = this.buf;
+    let n = this.n;
+    buf[n++] = 34;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80 || c === 34 || c === 92) {
+        // Escapes or non-ASCII: the string encoder decides (and refuses lone surrogates).
+        const bytes = Buffer.from(encodeString(s, segs), 'utf8');
+        this.room(bytes.length);
+        this.n += bytes.copy(this.buf, this.n);
+        return;
+      }
+      buf[n++] = c;
+    }
+    buf[n++] = 34;
+    this.n = n;
+  }
+
+  value(value: unknown, segs: Segs): void {
+    if (typeof value === 'string') return this.string(value, segs);
+    if (typeof value !== 'object' || value === null || value instanceof JSONFloat)
+      return this.raw(encode(value, segs)); // scalars (ASCII), and the errors for the rest
+    if (Array.isArray(value)) {
+      this.raw('[');
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) this.raw(',');
+        segs.push(i);
+        this.value(value[i], segs);
+        segs.pop();
+      }
+      return this.raw(']');
+    }
+    const obj = (value instanceof Map ? Object.fromEntries(value) : value) as Record<
+      string,
+      unknown
+    >;
+    const keys = sortKeys(Object.keys(obj));
+    this.raw('{');
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (i > 0) this.raw(',');
+      segs.push(k);
+      this.string(k, segs);
+      this.raw(':');
+      const v = obj[k];
+      const h = onlySHA256(v);
+      if (h === undefined) this.value(v, segs);
+      else {
+        this.raw('{"sha256":');
+        segs.push('sha256');
+        this.string(h, segs);
+        segs.pop();
+        this.raw('}');
+      }
+      segs.pop();
+    }
+    this.raw('}');
+  }
+}
+
 /** The UTF-8 bytes of the canonical JSON of `value` (what a Metablock signature covers). */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return Buffer.from(encodeCanonical(value), 'utf8');
+  const w = new ByteWriter();
+  w.value(value, []);
+  return w.buf.subarray(0, w.n);
 }

@@ -29,3 +29,17 @@ export function isJSONObject(value: unknown): value is JSONObject {
     !(value instanceof JSONFloat)
   );
 }
+
+/**
+ * The digest when `v` is a plain object whose one own key is `sha256`, with a string value (what
+ * almost every artifact's hash dict is); otherwise undefined.
+ */
+export function onlySHA256(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Map) return undefined;
+  let n = 0;
+  for (const k in v) if (k !== 'sha256' || ++n > 1) return undefined;
+  const h = (v as { sha256?: unknown }).sha256;
+  return n === 1 && typeof h === 'string' && Object.prototype.hasOwnProperty.call(v, 'sha256')
+    ? h
+    : undefined;
+}

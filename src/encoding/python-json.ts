@@ -5,7 +5,7 @@
  * separators (§1.4).
  */
 import { compareCodePoints } from './canonical.js';
-import { JSONFloat } from './json.types.js';
+import { JSONFloat, onlySHA256 } from './json.types.js';
 
 export interface PythonDumpOptions {
   /** Spaces per level; `undefined` writes everything on one line (Python's `indent=None`). */
@@ -85,9 +85,17 @@ export function stringifyPython(value: unknown, options: PythonDumpOptions = {})
       // A large dict (a link's artifacts): one flat string per entry, joined once — a rope of
       // ~10 pieces per entry costs more to build and flatten, mostly in the garbage collector.
       const parts = new Array<string>(keys.length);
+      // A hash dict of one sha256 (almost every artifact) is written directly, as walk would.
+      const open = `{${pad(level + 2)}"sha256"${keySep}`;
+      const close = `${pad(level + 1)}}`;
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
-        parts[i] = quote(k, ensureAscii) + keySep + walk(obj[k], level + 1);
+        const v = obj[k];
+        const h = onlySHA256(v);
+        parts[i] =
+          quote(k, ensureAscii) +
+          keySep +
+          (h === undefined ? walk(v, level + 1) : open + quote(h, ensureAscii) + close);
       }
       return `{${nl}${parts.join(itemSep + nl)}${pad(level)}}`;
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  canonicalBytes,
   encodeCanonical,
   parseJSON,
   JSONFloat,
@@ -73,6 +74,49 @@ describe('canonical JSON (securesystemslib encode_canonical)', () => {
       }),
       { seed: 42, numRuns: 300 }
     );
+  });
+
+  it('property: canonicalBytes writes exactly the UTF-8 of encodeCanonical, or throws its error', () => {
+    const outcome = (f: () => Uint8Array | string) => {
+      try {
+        return { bytes: Buffer.from(f()).toString('hex') };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const json = fc.letrec<{ v: unknown }>((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant(null),
+        fc.boolean(),
+        fc.integer(),
+        fc.bigInt(),
+        fc.constantFrom(1.5, -0, new JSONFloat('1.0'), undefined, '\ud800x', 'a"b\\c\u0001'),
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: 'grapheme-ascii' }),
+        fc.array(tie('v'), { maxLength: 4 }),
+        fc.dictionary(fc.string({ unit: 'binary', maxLength: 5 }), tie('v'), { maxKeys: 5 }),
+        // hash dicts of one sha256 (a fast path), and look-alikes
+        fc.record({ sha256: fc.oneof(fc.string({ unit: 'binary' }), fc.integer()) }),
+        fc.record({ sha256: fc.string(), md5: fc.string() }),
+        fc
+          .dictionary(fc.string({ maxLength: 3 }), tie('v'), { maxKeys: 70 })
+          .map((d) => new Map(Object.entries(d)))
+      ),
+    })).v;
+    fc.assert(
+      fc.property(json, (v) => {
+        expect(outcome(() => canonicalBytes(v))).toEqual(
+          outcome(() => Buffer.from(encodeCanonical(v), 'utf8'))
+        );
+      }),
+      { seed: 7, numRuns: 1000 }
+    );
+    // A large one (the writer grows its buffer), with every artifact shape.
+    const big: Record<string, unknown> = {};
+    for (let i = 0; i < 5000; i++)
+      big[`d/${i}\u00e9`] = i % 3 ? { sha256: 'ab'.repeat(32) } : { sha256: 'x', md5: `${i}` };
+    expect(Buffer.from(canonicalBytes({ big })).toString()).toBe(encodeCanonical({ big }));
   });
 
   it('compareCodePoints orders like Python str', () => {

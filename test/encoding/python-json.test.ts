@@ -19,8 +19,18 @@ describe('stringifyPython on large dicts (joined from entries, not concatenated)
   // Above and below the size where dicts switch to the joined path, nested in both directions, with
   // keys that need escaping and keys in an order the sort must fix.
   const artifacts: Record<string, unknown> = {};
+  // Hash dicts of every shape, the usual one-sha256 one among them (it has a fast path).
+  const shapes = [
+    (i: number) => ({ sha512: 'cd', sha256: i.toString(16) }),
+    (i: number) => ({ sha256: i.toString(16).padStart(64, '0') }),
+    (i: number) => ({ sha256: `x"\u00e9\\${i}` }),
+    (i: number) => ({ sha256: i }),
+    (i: number) => ({ md5: `${i}` }),
+    () => ({}),
+    () => ({ sha256: ['a'] }),
+  ];
   for (let i = 999; i >= 0; i--) {
-    artifacts[`d${i % 7}/f\u00e9 "${i}"\n`] = { sha512: 'cd', sha256: i.toString(16) };
+    artifacts[`d${i % 7}/f\u00e9 "${i}"\n`] = shapes[i % shapes.length](i);
   }
   const small: Record<string, unknown> = { b: 1, a: [artifacts, {}], c: {} };
   const doc = { signatures: [], signed: { materials: artifacts, products: {}, z: small } };
