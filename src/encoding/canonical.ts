@@ -132,7 +132,8 @@ export function encodeCanonical(value: unknown): string {
  * through the string encoder, so both give the same bytes and the same errors.
  */
 class ByteWriter {
-  buf = Buffer.allocUnsafe(1 << 16);
+  // Small to start (from the shared pool, no fresh memory for a keyid), doubled as needed.
+  buf = Buffer.allocUnsafe(1 << 10);
   n = 0;
 
   room(k: number): void {
