@@ -1,3 +1,27 @@
-// Marks the CLI entry point executable after tsc (tsc does not keep modes).
+// After tsc: marks the CLI entry point executable (tsc does not keep modes), and bundles what the
+// CLI runs after its start (program.js, the commands, the library) into one file. Loading ~80 ES
+// modules one by one cost ~60 ms of every command; the bundle loads in one piece. main.js stays
+// small, so `--version` still answers before anything is loaded. The library itself (`exports`)
+// is tsc's output, unbundled.
 import { chmodSync } from 'node:fs';
-chmodSync(new URL('../dist/cli/main.js', import.meta.url), 0o755);
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const dist = (p) => fileURLToPath(new URL(`../dist/${p}`, import.meta.url));
+chmodSync(dist('cli/main.js'), 0o755);
+await build({
+  entryPoints: [dist('cli/program.js')],
+  outfile: dist('cli/program.bundle.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // simple-git stays a lazy import of its own (only the git resolver uses it).
+  external: ['simple-git'],
+  // CommonJS dependencies bundled into an ES module still call require for Node's built-ins.
+  banner: {
+    js: "import { createRequire as __cjs } from 'node:module'; const require = __cjs(import.meta.url);",
+  },
+  sourcemap: true,
+  logLevel: 'warning',
+});

@@ -8,6 +8,7 @@
  * Exit codes: 0 pass, 1 verification failed, 2 bad usage or unreadable input.
  */
 import { readFileSync } from 'node:fs';
+import type * as Program from './program.js';
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
@@ -16,6 +17,14 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   };
   process.stdout.write(`intoto ${pkg.version}\n`);
 } else {
-  const { runCLI } = await import('./program.js');
-  process.exitCode = await runCLI(argv);
+  // The bundle of program.js and all it loads (scripts/postbuild.mjs); program.js itself when
+  // there is none (running from sources).
+  const bundle = './program.bundle.js';
+  const program = (await import(bundle).catch((err: NodeJS.ErrnoException) => {
+    // Only a missing bundle falls back: a broken one must fail loudly, not hide behind the sources.
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('program.bundle.js'))
+      return import('./program.js');
+    throw err;
+  })) as typeof Program;
+  process.exitCode = await program.runCLI(argv);
 }
