@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  constants,
   fstatSync,
   openSync,
   readdirSync,
@@ -364,9 +365,13 @@ interface StepEvidence {
  */
 function readWhole(path: string, limit: number, holder: { buffer: Buffer }): Buffer {
   let scratch = holder.buffer;
-  const fd = openSync(path, 'r');
+  // O_NONBLOCK: should a FIFO replace the file after the caller's stat, the open must not block.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile())
+      throw new Error('it changed into something that is not a file since it was listed');
+    const size = st.size;
     if (scratch.length < size + 1)
       scratch = holder.buffer = Buffer.allocUnsafe(Math.max(size + 1, 1 << 16));
     let n = 0;
