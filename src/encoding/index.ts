@@ -1,6 +1,12 @@
 export { encodeCanonical, canonicalBytes, compareCodePoints } from './canonical.js';
 export { parseJSON, decodeUTF8, DEFAULT_MAX_DEPTH, type ParseOptions } from './strict-json.js';
-export { JSONFloat, isJSONObject, type JSONValue, type JSONObject } from './json.types.js';
+export {
+  JSONFloat,
+  isJSONObject,
+  onlySHA256,
+  type JSONValue,
+  type JSONObject,
+} from './json.types.js';
 export { toHex, fromHex, toBase64, fromBase64 } from './bytes.js';
 export { stringifyPython, type PythonDumpOptions } from './python-json.js';
 export {

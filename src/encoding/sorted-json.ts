@@ -89,14 +89,7 @@ class Scanner {
   ) {}
 
   ws(): void {
-    const b = this.b;
-    let i = this.i;
-    for (;;) {
-      const c = b[i];
-      if (c === 32 || c === 10 || c === 13 || c === 9) i++;
-      else break;
-    }
-    this.i = i;
+    this.i = skipWS(this.b, this.i);
   }
 
   value(depth: number): void {
@@ -265,29 +258,32 @@ class Scanner {
       )
         this.object(depth + 1, true);
       else {
-        if (liftHere && equalBytes(b, ks, ke, TYPE) && this.startsWith(this.i, LINK)) isLink = true;
+        if (
+          liftHere &&
+          equalBytes(b, ks, ke, TYPE) &&
+          equalBytes(b, this.i, this.i + LINK.length, LINK)
+        )
+          isLink = true;
         this.value(depth);
       }
       if (wanted) this.span = [start, this.o];
-      this.ws();
-      const c = b[this.i];
-      if (c === 44) {
-        this.i++;
-        this.ws();
-        continue;
-      }
-      if (c === 125) {
-        this.i++;
-        this.out[this.o++] = 125;
-        return;
-      }
-      throw FALLBACK;
+      if (!this.more(125)) return;
     }
   }
 
-  startsWith(i: number, word: Uint8Array): boolean {
-    for (let k = 0; k < word.length; k++) if (this.b[i + k] !== word[k]) return false;
-    return true;
+  /** After a member: true at `,` (another follows), false at `close` (written); else fall back. */
+  more(close: number): boolean {
+    this.ws();
+    const c = this.b[this.i];
+    if (c === 44) {
+      this.i++;
+      this.ws();
+      return true;
+    }
+    if (c !== close) throw FALLBACK;
+    this.i++;
+    this.out[this.o++] = close;
+    return false;
   }
 
   isLiftKey(ks: number, ke: number): boolean {
@@ -415,19 +411,7 @@ class Scanner {
     for (let n = 0; ; n++) {
       if (n > 0) this.out[this.o++] = 44;
       this.value(depth);
-      this.ws();
-      const c = b[this.i];
-      if (c === 44) {
-        this.i++;
-        this.ws();
-        continue;
-      }
-      if (c === 93) {
-        this.i++;
-        this.out[this.o++] = 93;
-        return;
-      }
-      throw FALLBACK;
+      if (!this.more(93)) return;
     }
   }
 }

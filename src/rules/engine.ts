@@ -7,6 +7,7 @@
  * Linear: each rule is one pass over the queue with a precompiled matcher (literal patterns are a
  * single lookup), and the trace keeps counts, not copies of the queue.
  */
+import { onlySHA256 } from '../encoding/index.js';
 import { compilePattern, isLiteralPattern } from './fnmatch.js';
 import { packRule } from './parse.js';
 import type { ArtifactRule, ArtifactSource, HashDict } from './types.js';
@@ -70,8 +71,11 @@ export function equalHashDicts(a: HashDict | undefined, b: HashDict | undefined)
   if (!a || !b) return false;
   if (a === b) return true;
   // One sha256 on each side (almost every link): no loops.
-  const sa = a.sha256;
-  if (sa !== undefined && onlySHA256(a) && onlySHA256(b)) return sa === b.sha256;
+  const sa = onlySHA256(a);
+  if (sa !== undefined) {
+    const sb = onlySHA256(b);
+    if (sb !== undefined) return sa === sb;
+  }
   // for…in without Object.keys: no arrays per comparison (this runs once per MATCHed artifact).
   let n = 0;
   for (const k in a) {
@@ -83,17 +87,9 @@ export function equalHashDicts(a: HashDict | undefined, b: HashDict | undefined)
   return n === 0;
 }
 
-/** True when `d` has exactly one own key, `sha256` (the enumeration is cached per object shape). */
-function onlySHA256(d: HashDict): boolean {
-  let n = 0;
-  for (const k in d) {
-    if (k !== 'sha256' || ++n > 1) return false;
-  }
-  return n === 1 && hasOwn(d, 'sha256');
-}
-
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-const own = (map: ArtifactSource, key: string): HashDict | undefined =>
+/** The hash dict of `key` in an artifact map, object or Map (own keys only). */
+export const artifactAt = (map: ArtifactSource, key: string): HashDict | undefined =>
   map instanceof Map
     ? (map as ReadonlyMap<string, HashDict>).get(key)
     : hasOwn(map, key)
@@ -101,8 +97,10 @@ const own = (map: ArtifactSource, key: string): HashDict | undefined =>
       : undefined;
 
 /** The paths of an artifact map, object or Map. */
-export function artifactPaths(map: ArtifactSource): Iterable<string> {
-  return map instanceof Map ? (map as ReadonlyMap<string, HashDict>).keys() : Object.keys(map);
+export function artifactPaths(
+  map: Record<string, unknown> | ReadonlyMap<string, unknown>
+): Iterable<string> {
+  return map instanceof Map ? (map as ReadonlyMap<string, unknown>).keys() : Object.keys(map);
 }
 
 /** How many artifacts a map holds, object or Map. */
@@ -270,8 +268,8 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
             ? joinPrefix(destPrefix, rule.destinationPrefix, rel)
             : rel;
           if (!there) return miss(path, destinationPath, 'no-link');
-          const here = known ?? own(source, sourcePath);
-          const other = own(there, destinationPath);
+          const here = known ?? artifactAt(source, sourcePath);
+          const other = artifactAt(there, destinationPath);
           if (!other) miss(path, destinationPath, 'missing', here);
           else if (!equalHashDicts(here, other))
             miss(path, destinationPath, 'hash-mismatch', here, other);
@@ -320,8 +318,8 @@ export function applyRules(input: ApplyRulesInput): RuleResult {
         const type = rule.type;
         selected = eachSelected(queue, rule.pattern, (p) => {
           if (type === 'allow') return consume(p);
-          const m = own(materials, p);
-          const pr = own(products, p);
+          const m = artifactAt(materials, p);
+          const pr = artifactAt(products, p);
           if (
             (type === 'create' && pr !== undefined && m === undefined) ||
             (type === 'delete' && m !== undefined && pr === undefined) ||

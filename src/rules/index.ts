@@ -2,6 +2,7 @@ export { compilePattern, fnmatch, isLiteralPattern, type Matcher } from './fnmat
 export { parseRule, packRule, formatRule, parseRuleString, shlexSplit } from './parse.js';
 export {
   applyRules,
+  artifactAt,
   artifactCount,
   artifactPaths,
   equalHashDicts,

@@ -3,6 +3,7 @@
  * empty segment (`a//b`, a trailing `/`), NUL or a backslash (which the reference's recorder never
  * writes) could name one file two ways and slip past `DISALLOW`. The verifier rejects such links.
  */
+import { artifactPaths } from './engine.js';
 
 /** Why `path` is not canonical, or undefined. URIs (`scheme:rest`, ITE-4) are checked after the colon. */
 const SUSPECT = /\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$|\\|\0/;
@@ -26,11 +27,7 @@ export function checkArtifactMap(
   artifacts: Record<string, unknown> | ReadonlyMap<string, unknown>
 ): { path: string; reason: string }[] {
   const out: { path: string; reason: string }[] = [];
-  const paths: Iterable<string> =
-    artifacts instanceof Map
-      ? (artifacts as ReadonlyMap<string, unknown>).keys()
-      : Object.keys(artifacts);
-  for (const p of paths) {
+  for (const p of artifactPaths(artifacts)) {
     const reason = checkArtifactPath(p);
     if (reason) out.push({ path: p, reason });
   }

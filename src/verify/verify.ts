@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   constants,
+  existsSync,
   fstatSync,
   openSync,
   readdirSync,
   readSync,
-  statSync,
   type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -52,6 +52,7 @@ import {
 } from '../metadata/index.js';
 import {
   applyRules,
+  artifactAt,
   artifactCount,
   artifactPaths,
   checkArtifactMap,
@@ -60,7 +61,6 @@ import {
   parseRule,
   type ArtifactRule,
   type ArtifactSource,
-  type HashDict,
   type ItemArtifacts,
   type RuleResult,
 } from '../rules/index.js';
@@ -358,25 +358,48 @@ interface StepEvidence {
   signers: string[];
 }
 
+/** What a non-file is, for the message. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  return st.isSocket() ? 'a socket' : 'a device';
+}
+
 /**
- * Reads a file into one buffer per verification, grown as needed: parsing copies what it keeps
- * (strings, the canonical bytes), so the next link can reuse it. Fresh memory is slow to touch on
- * small VMs (~3 ms per MiB here), and links of 100k artifacts are 10–25 MiB each.
+ * A link's bytes, or undefined when there is no such file. One open and one fstat decide: a FIFO,
+ * socket, device or directory is refused unread (O_NONBLOCK: a FIFO cannot block the open), a file
+ * over the size limit unread, and a file that grows is never read past the limit. The bytes land
+ * in one buffer per verification, grown as needed: parsing copies what it keeps (strings, the
+ * canonical bytes), so the next link can reuse it. Fresh memory is slow to touch on small VMs
+ * (~3 ms per MiB here), and links of 100k artifacts are 10–25 MiB each.
  */
-function readWhole(path: string, limit: number, holder: { buffer: Buffer }): Buffer {
-  let scratch = holder.buffer;
-  // O_NONBLOCK: should a FIFO replace the file after the caller's stat, the open must not block.
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+function readEvidenceBytes(path: string, ctx: Context): Buffer | undefined {
+  const limit = ctx.limits.maxMetadataBytes;
+  const unreadable = (why: string, hint = 'a link must be a readable file: re-record the step') =>
+    new EvidenceError(`${path} cannot be read: ${why}`, { hint });
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if (!existsSync(path)) return undefined;
+    throw unreadable((err as Error).message);
+  }
   try {
     const st = fstatSync(fd);
+    // A FIFO would block a read until someone writes to it, a device never ends: neither is a link.
     if (!st.isFile())
-      throw new Error('it changed into something that is not a file since it was listed');
-    const size = st.size;
-    if (scratch.length < size + 1)
-      scratch = holder.buffer = Buffer.allocUnsafe(Math.max(size + 1, 1 << 16));
+      throw unreadable(
+        `it is ${kindOf(st)}, not a file`,
+        'a link must be a regular file: re-record the step'
+      );
+    if (st.size > limit)
+      throw new LimitError(`${path}: ${st.size} bytes exceeds the limit of ${limit}`);
+    const holder = ctx.scratch;
+    let scratch = holder.buffer;
+    if (scratch.length < st.size + 1)
+      scratch = holder.buffer = Buffer.allocUnsafe(Math.max(st.size + 1, 1 << 16));
     let n = 0;
-    // Up to one byte past the size, so a file that grew since the stat is read whole as well; never
-    // past the limit (a device or a growing file where a link should be).
+    // Up to one byte past the size, so a file that grew since the fstat is read whole as well.
     for (;;) {
       if (n > limit)
         throw new LimitError(`${path}: more than ${limit} bytes, the limit for metadata`);
@@ -385,7 +408,12 @@ function readWhole(path: string, limit: number, holder: { buffer: Buffer }): Buf
         scratch.copy(bigger, 0, 0, n);
         scratch = holder.buffer = bigger;
       }
-      const r = readSync(fd, scratch, n, scratch.length - n, null);
+      let r: number;
+      try {
+        r = readSync(fd, scratch, n, scratch.length - n, null);
+      } catch (err) {
+        throw unreadable((err as Error).message);
+      }
       if (r === 0) break;
       n += r;
     }
@@ -396,40 +424,8 @@ function readWhole(path: string, limit: number, holder: { buffer: Buffer }): Buf
 }
 
 function readEvidence(path: string, ctx: Context): SignedMetadata | undefined {
-  let st: Stats;
-  try {
-    st = statSync(path);
-  } catch {
-    return undefined;
-  }
-  // A FIFO would block the open until someone writes to it, a device never ends: neither is a link.
-  if (!st.isFile()) {
-    const kind = st.isDirectory()
-      ? 'a directory'
-      : st.isFIFO()
-        ? 'a FIFO'
-        : st.isSocket()
-          ? 'a socket'
-          : 'a device';
-    throw new EvidenceError(`${path} cannot be read: it is ${kind}, not a file`, {
-      hint: 'a link must be a regular file: re-record the step',
-    });
-  }
-  const size = st.size;
-  if (size > ctx.limits.maxMetadataBytes)
-    throw new LimitError(
-      `${path}: ${size} bytes exceeds the limit of ${ctx.limits.maxMetadataBytes}`
-    );
-  let bytes: Buffer;
-  try {
-    bytes = readWhole(path, ctx.limits.maxMetadataBytes, ctx.scratch);
-  } catch (err) {
-    if (err instanceof LimitError) throw err;
-    // A directory or an unreadable file where a link should be: unusable evidence, not a crash.
-    throw new EvidenceError(`${path} cannot be read: ${(err as Error).message}`, {
-      hint: 'a link must be a readable file: re-record the step',
-    });
-  }
+  const bytes = readEvidenceBytes(path, ctx);
+  if (!bytes) return undefined;
   try {
     return parseMetadata(bytes, {
       source: path,
@@ -471,13 +467,6 @@ function strayLinks(step: Step, linkDir: string): string[] {
         !expected.has(n)
     )
     .slice(0, 5);
-}
-
-function artifactAt(map: ArtifactSource, path: string): HashDict | undefined {
-  if (map instanceof Map) return (map as ReadonlyMap<string, HashDict>).get(path);
-  return Object.prototype.hasOwnProperty.call(map, path)
-    ? (map as Record<string, HashDict>)[path]
-    : undefined;
 }
 
 function sameArtifacts(a: ArtifactSource, b: ArtifactSource): boolean {

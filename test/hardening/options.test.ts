@@ -360,26 +360,24 @@ describe('A-3 recipe 2: default excludes are recorded and can be denied', () => 
 
 describe('A-4: functionaries verify their inputs — run --verify-materials', () => {
   const steps = (): StepSpec[] => [allowAll('build'), allowAll('package')];
+  /** `package` consumes app.js after checking it against `upstream`; its command leaves a trace. */
+  const checked = (upstream: string, extra: string[] = []) => [
+    '-m',
+    'app.js',
+    '--verify-materials',
+    upstream,
+    ...extra,
+    '--',
+    'sh',
+    '-c',
+    'touch side-effect',
+  ];
 
   it('a material changed since the upstream step stops the command before it runs', async () => {
     const p = await project(steps(), { 'app.js': 'built\n' });
     expect((await p.run('build', ['-p', 'app.js', '-x'])).status).toBe(0);
     const pkg = (extra: string[] = [], key?: string) =>
-      p.run(
-        'package',
-        [
-          '-m',
-          'app.js',
-          '--verify-materials',
-          p.linkOf('build'),
-          ...extra,
-          '--',
-          'sh',
-          '-c',
-          'touch side-effect',
-        ],
-        key
-      );
+      p.run('package', checked(p.linkOf('build'), extra), key);
 
     writeFileSync(join(p.work, 'app.js'), 'tampered in transit\n');
     const refused = await pkg(['--layout', join(p.dir, 'root.layout')]);
@@ -409,16 +407,7 @@ describe('A-4: functionaries verify their inputs — run --verify-materials', ()
     // mallory records "build" (identical content — the signature is what is wrong).
     expect((await p.run('build', ['-p', 'app.js', '-x'], 'mallory.key')).status).toBe(0);
     const forged = p.linkOf('build', mallory);
-    const args = [
-      '-m',
-      'app.js',
-      '--verify-materials',
-      forged,
-      '--',
-      'sh',
-      '-c',
-      'touch side-effect',
-    ];
+    const args = checked(forged);
     const r = await p.run('package', ['--layout', join(p.dir, 'root.layout'), ...args]);
     expect(r.status, out(r)).toBe(1);
     expect(r.stderr).toMatch(
@@ -434,18 +423,7 @@ describe('A-4: functionaries verify their inputs — run --verify-materials', ()
   it('an upstream link recorded with --record-mode needs --record-mode here (the hint says so)', async () => {
     const p = await project(steps(), { 'app.js': 'built\n' });
     expect((await p.run('build', ['-p', 'app.js', '-x', '--record-mode'])).status).toBe(0);
-    const pkg = (extra: string[]) =>
-      p.run('package', [
-        '-m',
-        'app.js',
-        '--verify-materials',
-        p.linkOf('build'),
-        ...extra,
-        '--',
-        'sh',
-        '-c',
-        'touch side-effect',
-      ]);
+    const pkg = (extra: string[]) => p.run('package', checked(p.linkOf('build'), extra));
     const without = await pkg([]);
     expect(without.status, out(without)).toBe(1);
     expect(without.stderr).toMatch(/pass --record-mode on both or neither/);
@@ -458,20 +436,15 @@ describe('A-4: functionaries verify their inputs — run --verify-materials', ()
   it('with --layout, an upstream link whose name is not a step of the layout is refused', async () => {
     const p = await project(steps(), { 'app.js': 'built\n' });
     expect((await p.run('compile', ['-p', 'app.js', '-x'])).status).toBe(0);
-    const r = await p.run('package', [
-      '-m',
-      'app.js',
-      '--verify-materials',
-      p.linkOf('compile'),
-      '--layout',
-      join(p.dir, 'root.layout'),
-      '--layout-keys',
-      join(p.dir, 'owner.pub'),
-      '--',
-      'sh',
-      '-c',
-      'touch side-effect',
-    ]);
+    const r = await p.run(
+      'package',
+      checked(p.linkOf('compile'), [
+        '--layout',
+        join(p.dir, 'root.layout'),
+        '--layout-keys',
+        join(p.dir, 'owner.pub'),
+      ])
+    );
     expect(r.status, out(r)).toBe(1);
     expect(r.stderr).toMatch(/is a link of "compile", which is not a step of the layout/);
     expect(existsSync(join(p.work, 'side-effect'))).toBe(false);
