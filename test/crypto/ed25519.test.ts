@@ -5,6 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPair, parseKey } from '../../src/index.js';
+import fc from 'fast-check';
+import {
+  ed25519Noble,
+  ed25519PublicFromSeed,
+  ed25519Sign,
+  ed25519Verify,
+} from '../../src/crypto/ed25519.js';
 import { HAVE_REFERENCE } from '../helpers/cli.js';
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
@@ -86,5 +93,29 @@ for line in sys.stdin.read().split():
     });
     expect(ours).toEqual(theirs);
     expect(ours).toEqual(cases.map(([, , v]) => (v ? 'ok' : 'bad')));
+  });
+});
+
+describe('ed25519 signing in OpenSSL', () => {
+  it('derives the same public key and signs the same bytes as noble, for any seed and message', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 4096 }),
+        (seed, message) => {
+          const pub = ed25519PublicFromSeed(seed);
+          expect(Buffer.from(pub)).toEqual(Buffer.from(ed25519Noble.publicFromSeed(seed)));
+          const sig = ed25519Sign(message, seed);
+          expect(Buffer.from(sig)).toEqual(Buffer.from(ed25519Noble.sign(message, seed)));
+          expect(ed25519Verify(sig, message, pub)).toBe(true);
+        }
+      ),
+      { numRuns: 200 }
+    );
+  });
+
+  it('a seed that is not 32 bytes goes to noble, which refuses it', () => {
+    expect(() => ed25519Sign(Buffer.from('m'), new Uint8Array(31))).toThrow();
+    expect(() => ed25519PublicFromSeed(new Uint8Array(33))).toThrow();
   });
 });
