@@ -28,6 +28,8 @@ export {
   JSONFloat,
   isJSONObject,
   stringifyPython,
+  pythonBytes,
+  type PythonDumpOptions,
   type JSONValue,
   type JSONObject,
   type ParseOptions,

@@ -26,3 +26,72 @@ export function fromBase64(text: string, what = 'base64 string'): Uint8Array {
   if (B64_URL.test(text)) return new Uint8Array(Buffer.from(text, 'base64url'));
   throw new FormatError(`${what} is not valid base64`);
 }
+
+/**
+ * A growing byte buffer for the encoders, which write a link's 100k artifacts straight into bytes.
+ * It starts small (from Node's shared pool, no fresh memory for a keyid) and grows fourfold: pages
+ * are touched only as they are written, so a larger jump costs nothing until used, while every
+ * doubling would copy (and touch) the whole output once more — fresh memory costs several ms per
+ * MiB on small VMs. Writers presize with {@link ByteSink.room} before a large dict.
+ */
+export class ByteSink {
+  buf = Buffer.allocUnsafe(1 << 10);
+  n = 0;
+
+  /** Makes room for `k` more bytes. */
+  room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 4, this.n + k));
+    this.buf.copy(bigger, 0, 0, this.n);
+    this.buf = bigger;
+  }
+
+  /** An ASCII string as is (the caller knows it needs no escaping). */
+  raw(s: string): void {
+    this.room(s.length);
+    const buf = this.buf;
+    let n = this.n;
+    for (let i = 0; i < s.length; i++) buf[n++] = s.charCodeAt(i);
+    this.n = n;
+  }
+
+  /** Any string, UTF-8 encoded (a lone surrogate becomes U+FFFD, as `Buffer.from` does). */
+  utf8(s: string): void {
+    this.room(Buffer.byteLength(s, 'utf8'));
+    this.n += this.buf.write(s, this.n, 'utf8');
+  }
+
+  /**
+   * `"s"` when every character is in `min`…`max` (ASCII) and none is `"` or `\` (paths and
+   * digests), and true; else writes nothing and returns false (the caller escapes).
+   */
+  plainQuoted(s: string, min: number, max: number): boolean {
+    this.room(s.length + 2);
+    const buf = this.buf;
+    let n = this.n;
+    buf[n++] = 34;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < min || c > max || c === 34 || c === 92) return false;
+      buf[n++] = c;
+    }
+    buf[n++] = 34;
+    this.n = n;
+    return true;
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.n);
+  }
+}
+
+/**
+ * Roughly the bytes a large dict will take written out, as if every value were a one-sha256 hash
+ * dict (almost every artifact) of `perEntry` bytes besides its key: a presizing hint for
+ * {@link ByteSink}, where too much costs nothing and too little one more growth.
+ */
+export function estimateDictBytes(keys: readonly string[], perEntry: number): number {
+  let total = 2;
+  for (const k of keys) total += k.length + perEntry;
+  return total;
+}

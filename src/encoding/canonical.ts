@@ -10,6 +10,7 @@
  * - no whitespace.
  */
 import { FormatError } from '../errors.js';
+import { ByteSink, estimateDictBytes } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
 
 /** Compares two strings by Unicode code point (Python's `str` ordering). */
@@ -131,45 +132,10 @@ export function encodeCanonical(value: unknown): string {
  * ASCII strings without `"` or `\` (paths, digests) are copied char by char; any other value goes
  * through the string encoder, so both give the same bytes and the same errors.
  */
-class ByteWriter {
-  // Small to start (from the shared pool, no fresh memory for a keyid), doubled as needed.
-  buf = Buffer.allocUnsafe(1 << 10);
-  n = 0;
-
-  room(k: number): void {
-    if (this.n + k <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + k));
-    this.buf.copy(bigger, 0, 0, this.n);
-    this.buf = bigger;
-  }
-
-  /** An ASCII string as is (the caller knows it needs no escaping). */
-  raw(s: string): void {
-    this.room(s.length);
-    const buf = this.buf;
-    let n = this.n;
-    for (let i = 0; i < s.length; i++) buf[n++] = s.charCodeAt(i);
-    this.n = n;
-  }
-
+class ByteWriter extends ByteSink {
   string(s: string, segs: Segs): void {
-    this.room(s.length + 2);
-    const buf = this.buf;
-    let n = this.n;
-    buf[n++] = 34;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80 || c === 34 || c === 92) {
-        // Escapes or non-ASCII: the string encoder decides (and refuses lone surrogates).
-        const bytes = Buffer.from(encodeString(s, segs), 'utf8');
-        this.room(bytes.length);
-        this.n += bytes.copy(this.buf, this.n);
-        return;
-      }
-      buf[n++] = c;
-    }
-    buf[n++] = 34;
-    this.n = n;
+    // Escapes or non-ASCII: the string encoder decides (and refuses lone surrogates).
+    if (!this.plainQuoted(s, 0, 0x7f)) this.utf8(encodeString(s, segs));
   }
 
   value(value: unknown, segs: Segs): void {
@@ -191,6 +157,8 @@ class ByteWriter {
       unknown
     >;
     const keys = sortKeys(Object.keys(obj));
+    // `"path":{"sha256":"<64 hex>"},` is the key and 82 bytes (and a margin: falling short costs a copy).
+    if (keys.length > 64) this.room(estimateDictBytes(keys, 90));
     this.raw('{');
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
@@ -218,5 +186,5 @@ class ByteWriter {
 export function canonicalBytes(value: unknown): Uint8Array {
   const w = new ByteWriter();
   w.value(value, []);
-  return w.buf.subarray(0, w.n);
+  return w.bytes();
 }

@@ -174,7 +174,7 @@ async function envelopeFor(
 function writeLink(dir: string | undefined, file: string, env: SignedMetadata): string {
   const target = dir ? join(dir, file) : file;
   if (dir && !existsSync(dir)) mkdirSync(dir, { recursive: true });
-  writeFileAtomic(target, env.toFileText());
+  writeFileAtomic(target, env.toFileBytes());
   return target;
 }
 
@@ -286,7 +286,7 @@ export async function recordStart(
   });
   const env = await envelopeFor(link, options.key, options.useDSSE);
   const path = unfinishedFileName(options.name, options.key);
-  writeFileAtomic(path, env.toFileText());
+  writeFileAtomic(path, env.toFileBytes());
   return { path, materials };
 }
 

@@ -9,6 +9,7 @@ import {
   fromHex,
   isJSONObject,
   parseJSONCanonical,
+  pythonBytes,
   stringifyPython,
   toBase64,
   toHex,
@@ -20,6 +21,9 @@ import type { Key, Signer } from '../crypto/index.js';
 
 export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const DEFAULT_MAX_SIGNATURES = 64;
+
+/** How the reference writes a Metablock: json.dumps(indent=1, separators=(",", ": "), sort_keys=True), no trailing newline (REFERENCE §1.1). */
+const METABLOCK_FILE = { indent: 1, separators: [',', ': '] as [string, string], sortKeys: true };
 
 export interface SignatureEntry {
   keyid: string;
@@ -62,6 +66,8 @@ export interface SignedMetadata {
   toJSON(): JSONObject;
   /** The file text, written the way the reference writes it. */
   toFileText(): string;
+  /** The file's bytes: the UTF-8 of {@link toFileText}, written without building the string. */
+  toFileBytes(): Uint8Array;
 }
 
 function parseSignatures(
@@ -179,8 +185,11 @@ export class Metablock implements SignedMetadata {
   }
 
   toFileText(): string {
-    // json.dumps(indent=1, separators=(",", ": "), sort_keys=True), no trailing newline (REFERENCE §1.1).
-    return stringifyPython(this.toJSON(), { indent: 1, separators: [',', ': '], sortKeys: true });
+    return stringifyPython(this.toJSON(), METABLOCK_FILE);
+  }
+
+  toFileBytes(): Uint8Array {
+    return pythonBytes(this.toJSON(), METABLOCK_FILE);
   }
 }
 
@@ -209,7 +218,7 @@ export class DSSEEnvelope implements SignedMetadata {
 
   /** Wraps a link or layout object the way the reference does (`json.dumps(sort_keys=True)`). */
   static fromPayload(payload: JSONObject): DSSEEnvelope {
-    const env = new DSSEEnvelope(Buffer.from(stringifyPython(payload, { sortKeys: true }), 'utf8'));
+    const env = new DSSEEnvelope(pythonBytes(payload, { sortKeys: true }));
     env.#payload = payload;
     return env;
   }
@@ -260,6 +269,10 @@ export class DSSEEnvelope implements SignedMetadata {
 
   toFileText(): string {
     return stringifyPython(this.toJSON(), { sortKeys: true });
+  }
+
+  toFileBytes(): Uint8Array {
+    return pythonBytes(this.toJSON(), { sortKeys: true });
   }
 }
 

@@ -776,7 +776,7 @@ async function runInspection(
     command: [...insp.run],
   });
   // Persisted unsigned as `<name>.link` in the working directory, like the reference.
-  writeFileAtomic(join(cwd, `${insp.name}.link`), new Metablock(link.toJSON()).toFileText());
+  writeFileAtomic(join(cwd, `${insp.name}.link`), new Metablock(link.toJSON()).toFileBytes());
   r.return_value = result.returnValue;
   if (result.returnValue !== 0) {
     throw new InspectionError(

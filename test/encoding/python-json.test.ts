@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { stringifyPython } from '../../src/index.js';
+import fc from 'fast-check';
+import { pythonBytes, stringifyPython, type PythonDumpOptions } from '../../src/index.js';
 
 // The reference's python (REFERENCE.md §1.1: Metablocks are json.dumps(indent=1, sort_keys=True)).
 const PYTHON = '/usr/bin/python3';
@@ -46,5 +47,71 @@ describe('stringifyPython on large dicts (joined from entries, not concatenated)
     expect(stringifyPython(doc, { ensureAscii: false, indent: 4 })).toBe(
       pythonDumps(doc, 'ensure_ascii=False, indent=4')
     );
+  });
+});
+
+describe('pythonBytes (what every file is written with)', () => {
+  // Strings from every region that escaping treats differently: printable ASCII, `"` and `\`,
+  // control characters, DEL, Latin-1, the BMP, and pairs above U+FFFF; integers of any size.
+  const char = fc.oneof(
+    fc.constantFrom(
+      '"',
+      '\\',
+      '\u007f',
+      '\u0000',
+      '\n',
+      '\u001f',
+      '\u00e9',
+      '\u2028',
+      '\ud83d\ude00'
+    ),
+    fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    fc.integer({ min: 0, max: 0xd7ff }).map((c) => String.fromCharCode(c))
+  );
+  const str = fc.array(char, { maxLength: 12 }).map((a) => a.join(''));
+  const { value } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      str,
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(str, tie('value'), { maxKeys: 5 }),
+      // A dict large enough for the presized path, of hash dicts (the usual one and others).
+      fc.dictionary(
+        str,
+        fc.oneof(fc.record({ sha256: fc.string() }), fc.record({ sha256: str, sha512: str }), str),
+        { minKeys: 65, maxKeys: 80 }
+      )
+    ),
+  }));
+
+  it('gives the bytes of json.dumps for random values, with each option set the reference uses', () => {
+    const values = fc.sample(value, { numRuns: 150, seed: 42 });
+    const options: [PythonDumpOptions, string][] = [
+      [
+        { indent: 1, separators: [',', ': '], sortKeys: true },
+        'indent=1, separators=(",", ": "), sort_keys=True',
+      ],
+      [{ sortKeys: true }, 'sort_keys=True'],
+      [{ ensureAscii: false, indent: 2 }, 'ensure_ascii=False, indent=2'],
+    ];
+    for (const [opts, kwargs] of options) {
+      const r = spawnSync(
+        PYTHON,
+        [
+          '-c',
+          `import json,sys; vs=json.load(sys.stdin); sys.stdout.write(json.dumps([json.dumps(v, ${kwargs}) for v in vs]))`,
+        ],
+        { input: JSON.stringify(values), encoding: 'utf8', maxBuffer: 1 << 26 }
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const theirs = JSON.parse(r.stdout) as string[];
+      values.forEach((v, i) => {
+        expect(Buffer.from(pythonBytes(v, opts))).toEqual(Buffer.from(theirs[i], 'utf8'));
+        expect(stringifyPython(v, opts)).toBe(theirs[i]);
+      });
+    }
   });
 });

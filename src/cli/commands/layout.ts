@@ -32,7 +32,7 @@ async function readLayout(path: string): Promise<{ layout: Layout; signed: boole
 
 async function writeLayout(path: string, layout: Layout, wasSigned: boolean): Promise<void> {
   const l = await lib();
-  l.writeFileAtomic(path, new l.Metablock(layout.toJSON()).toFileText());
+  l.writeFileAtomic(path, new l.Metablock(layout.toJSON()).toFileBytes());
   if (wasSigned)
     warn(
       `${path} changed, so its signatures were dropped: sign it again with intoto layout sign -k KEY`

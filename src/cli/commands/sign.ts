@@ -116,6 +116,6 @@ export async function signFile(opts: SignOptions): Promise<void> {
       out = opts.file;
     }
   }
-  lib.writeFileAtomic(out, env.toFileText());
+  lib.writeFileAtomic(out, env.toFileBytes());
   info(`signed ${opts.file} with ${keys.map((k) => k.keyID.slice(0, 8)).join(', ')} → ${out}`);
 }
