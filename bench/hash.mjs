@@ -172,7 +172,8 @@ const lines = [
   `Targets: ≥ 4× faster than in-toto-run on 20k, ≥ 5× on 100k, no slower than the sha256sum pipeline (ratio ≥ 1.00).`,
   '',
   'Floor (`bench/record-floor.mjs`, timed in the same rounds): Node starting, walking the tree and opening, reading, hashing and',
-  'closing every file on two threads — no excludes, no link, no signature. It bounds what any Node recorder can reach here:',
+  'closing every file on two threads, pipelined (a worker started first hashes while the walk goes on, then both share what is left)',
+  '— no excludes, no link, no signature. It bounds what any Node recorder can reach here:',
   ...rows.map((r) => {
     const ref = r['in-toto-run'];
     return `- ${r.size}: floor ${fmt(r.floor.wall)} (cpu ${fmt(r.floor.cpu)})${ref ? `, **${(ref.wall / r.floor.wall).toFixed(1)}×** in-toto-run at best` : ''}; intoto takes ${(r.intoto.wall / r.floor.wall).toFixed(2)}× the floor.`;

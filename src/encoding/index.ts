@@ -8,7 +8,12 @@ export {
   type JSONObject,
 } from './json.types.js';
 export { toHex, fromHex, toBase64, fromBase64 } from './bytes.js';
-export { stringifyPython, pythonBytes, type PythonDumpOptions } from './python-json.js';
+export {
+  stringifyPython,
+  pythonBytes,
+  CanonicalValue,
+  type PythonDumpOptions,
+} from './python-json.js';
 export {
   scanSortedJSON,
   parseJSONCanonical,

@@ -81,8 +81,84 @@ class PythonWriter extends ByteSink {
     if (!this.plainQuoted(s, 0x20, 0x7e)) this.utf8(quote(s, this.#ensureAscii));
   }
 
+  /**
+   * Writes canonical JSON bytes as `json.dumps(sort_keys=True)` with these options writes the
+   * value, at nesting `level`. The two differ only in whitespace while every string is printable
+   * ASCII: both then escape just `"` and `\\`, sort keys by code point and write integers alike.
+   * Returns false, having written nothing, at the first other byte in a string.
+   */
+  reindent(b: Uint8Array, level: number): boolean {
+    const start = this.n;
+    const item = this.#itemSep;
+    const key = this.#keySep;
+    const seps: string[] = [];
+    let depth = level;
+    // Indentation makes a link's text ~1.3× its canonical bytes: room for twice (pages untouched
+    // until written cost nothing; growing would copy), checked as separators add up.
+    this.room(2 * b.length + 64);
+    let buf = this.buf;
+    let o = this.n;
+    for (let i = 0; i < b.length; i++) {
+      if (buf.length - o < 256) {
+        this.n = o;
+        this.room(Math.max(256, b.length - i + 64));
+        buf = this.buf;
+      }
+      const c = b[i];
+      if (c === 34) {
+        buf[o++] = 34;
+        for (;;) {
+          const x = b[++i];
+          if (x === undefined || x < 0x20 || x > 0x7e) {
+            this.n = start;
+            return false;
+          }
+          buf[o++] = x;
+          if (x === 34) break;
+          if (x === 92) buf[o++] = b[++i]; // `\"` or `\\`, as Python writes them
+          if (buf.length - o < 8) {
+            this.n = o;
+            this.room(Math.max(256, b.length - i + 64));
+            buf = this.buf;
+          }
+        }
+        continue;
+      }
+      let s: string | undefined;
+      if (c === 123 || c === 91) {
+        buf[o++] = c;
+        // `{}` and `[]` stay on one line.
+        if (b[i + 1] === c + 2) {
+          buf[o++] = c + 2;
+          i++;
+        } else s = this.pad(++depth);
+      } else if (c === 125 || c === 93) {
+        s = this.pad(--depth);
+        for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k);
+        buf[o++] = c;
+        continue;
+      } else if (c === 44) s = seps[depth] ??= item + this.pad(depth);
+      else if (c === 58) s = key;
+      else buf[o++] = c;
+      if (s !== undefined) {
+        if (buf.length - o < s.length + 8) {
+          this.n = o;
+          this.room(s.length + b.length - i + 64);
+          buf = this.buf;
+        }
+        for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k);
+      }
+    }
+    this.n = o;
+    return true;
+  }
+
   value(v: unknown, level: number): void {
     if (typeof v === 'string') return this.string(v);
+    if (v instanceof CanonicalValue) {
+      if (!this.reindent(v.bytes, level)) this.value(v.value, level);
+      return;
+    }
     if (v === null || v === undefined) return this.raw('null');
     if (typeof v === 'boolean') return this.raw(v ? 'true' : 'false');
     if (typeof v === 'number' || typeof v === 'bigint') return this.raw(String(v));
@@ -126,6 +202,20 @@ class PythonWriter extends ByteSink {
     this.raw(this.pad(level));
     this.raw('}');
   }
+}
+
+/**
+ * A value together with its canonical JSON (REFERENCE.md §1.6). {@link pythonBytes} writes it by
+ * re-spacing the canonical bytes — for a signed link they exist already, and the link's file is
+ * otherwise the most expensive thing `intoto run` writes after hashing (its 100k keys listed and
+ * sorted again, each looked up) — and writes `value` the usual way only when that cannot be done.
+ * The bytes are sorted by key, so this is for `sortKeys: true` output only.
+ */
+export class CanonicalValue {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly value: unknown
+  ) {}
 }
 
 /** The UTF-8 bytes of Python's `json.dumps(value, **options)` (see {@link PythonDumpOptions}). */

@@ -10,6 +10,7 @@ import {
   isJSONObject,
   parseJSONCanonical,
   pythonBytes,
+  CanonicalValue,
   stringifyPython,
   toBase64,
   toHex,
@@ -189,7 +190,10 @@ export class Metablock implements SignedMetadata {
   }
 
   toFileBytes(): Uint8Array {
-    return pythonBytes(this.toJSON(), METABLOCK_FILE);
+    // Signed (or read): `signed` is written from its canonical bytes, which are what the
+    // signature covers, without encoding the payload a second time (see CanonicalValue).
+    const signed = this.#bytes ? new CanonicalValue(this.#bytes, this.payload) : this.payload;
+    return pythonBytes({ signatures: this.#signatures, signed }, METABLOCK_FILE);
   }
 }
 

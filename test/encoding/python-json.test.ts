@@ -1,7 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { pythonBytes, stringifyPython, type PythonDumpOptions } from '../../src/index.js';
+import {
+  canonicalBytes,
+  generateKeyPair,
+  Metablock,
+  parseKey,
+  pythonBytes,
+  stringifyPython,
+  type PythonDumpOptions,
+} from '../../src/index.js';
+import { CanonicalValue } from '../../src/encoding/index.js';
 
 // The reference's python (REFERENCE.md §1.1: Metablocks are json.dumps(indent=1, sort_keys=True)).
 const PYTHON = '/usr/bin/python3';
@@ -69,23 +78,7 @@ describe('pythonBytes (what every file is written with)', () => {
     fc.integer({ min: 0, max: 0xd7ff }).map((c) => String.fromCharCode(c))
   );
   const str = fc.array(char, { maxLength: 12 }).map((a) => a.join(''));
-  const { value } = fc.letrec((tie) => ({
-    value: fc.oneof(
-      { depthSize: 'small', withCrossShrink: true },
-      str,
-      fc.integer(),
-      fc.boolean(),
-      fc.constant(null),
-      fc.array(tie('value'), { maxLength: 4 }),
-      fc.dictionary(str, tie('value'), { maxKeys: 5 }),
-      // A dict large enough for the presized path, of hash dicts (the usual one and others).
-      fc.dictionary(
-        str,
-        fc.oneof(fc.record({ sha256: fc.string() }), fc.record({ sha256: str, sha512: str }), str),
-        { minKeys: 65, maxKeys: 80 }
-      )
-    ),
-  }));
+  const { value } = jsonValues(str);
 
   it('gives the bytes of json.dumps for random values, with each option set the reference uses', () => {
     const values = fc.sample(value, { numRuns: 150, seed: 42 });
@@ -113,5 +106,92 @@ describe('pythonBytes (what every file is written with)', () => {
         expect(stringifyPython(v, opts)).toBe(theirs[i]);
       });
     }
+  });
+});
+
+/** JSON values (integers only, as canonical JSON) whose strings come from `str`. */
+function jsonValues(str: fc.Arbitrary<string>) {
+  return fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      str,
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(str, tie('value'), { maxKeys: 5 }),
+      // A dict large enough for the presized path, of hash dicts (the usual one and others).
+      fc.dictionary(
+        str,
+        fc.oneof(fc.record({ sha256: fc.string() }), fc.record({ sha256: str, sha512: str }), str),
+        { minKeys: 65, maxKeys: 80 }
+      )
+    ),
+  }));
+}
+
+describe('CanonicalValue (a signed Metablock written from its canonical bytes)', () => {
+  // Mostly printable ASCII, so that most values take the fast path and some fall back.
+  const char = fc.oneof(
+    {
+      weight: 20,
+      arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    },
+    { weight: 1, arbitrary: fc.constantFrom('"', '\\', '\n', '\u007f', '\u00e9', '\ud83d\ude00') }
+  );
+  const { value } = jsonValues(fc.array(char, { maxLength: 8 }).map((a) => a.join('')));
+  const printable = (v: unknown): boolean =>
+    typeof v === 'string'
+      ? /^[\x20-\x7e]*$/.test(v)
+      : Array.isArray(v)
+        ? v.every(printable)
+        : typeof v === 'object' && v !== null
+          ? Object.entries(v).every(([k, x]) => printable(k) && printable(x))
+          : true;
+  const sets: PythonDumpOptions[] = [{ indent: 1, separators: [',', ': '] }, {}, { indent: 3 }];
+
+  it('is written from its canonical bytes as json.dumps(sort_keys=True) writes the value, at any level, or from the value when a string is not printable ASCII', () => {
+    // The value given along is a marker: it shows which way the copy was made.
+    const marker = 'written from the value';
+    fc.assert(
+      fc.property(
+        value,
+        fc.constantFrom(...sets),
+        fc.integer({ min: 0, max: 3 }),
+        (v, opts, level) => {
+          let doc: unknown = new CanonicalValue(canonicalBytes(v), marker);
+          let want: unknown = printable(v) ? v : marker;
+          // Nested `level` deep in one-key dicts: the copy must sit exactly where the value would.
+          for (let i = 0; i < level; i++) {
+            doc = { k: doc };
+            want = { k: want };
+          }
+          expect(Buffer.from(pythonBytes(doc, { ...opts, sortKeys: true }))).toEqual(
+            Buffer.from(pythonBytes(want, { ...opts, sortKeys: true }))
+          );
+        }
+      ),
+      { numRuns: 300 }
+    );
+  });
+
+  it('a signed Metablock file is the same whichever way it is written', async () => {
+    const key = parseKey(generateKeyPair({ type: 'ed25519' }).privateText);
+    const payload = {
+      _type: 'link',
+      name: 'x',
+      materials: Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => [`src/f${i}.c`, { sha256: 'ab'.repeat(32) }])
+      ),
+      products: {},
+      byproducts: { stdout: 'a "quoted" \\ line', 'return-value': -3 },
+      command: ['make', '-j2'],
+      environment: {},
+    };
+    const env = new Metablock(payload);
+    await env.sign(key.toSigner());
+    expect(Buffer.from(env.toFileBytes()).toString('utf8')).toBe(
+      stringifyPython(env.toJSON(), { indent: 1, separators: [',', ': '], sortKeys: true })
+    );
   });
 });
