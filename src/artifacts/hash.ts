@@ -178,13 +178,13 @@ const crypto = require('node:crypto');
 ${lineEndingNormalizer.toString()}
 const hashOpenFile = ${hashOpenFile.toString()};
 const buffer = Buffer.allocUnsafe(${CHUNK});
-const { shared, algorithms, normalize } = workerData;
+const { shared, algorithms, normalize, prefix } = workerData;
 const counters = new Int32Array(shared);
 const batches = new Map();
 let awaited = -1;
 function hash(path) {
   let fd;
-  try { fd = fs.openSync(path, 'r'); } catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
+  try { fd = fs.openSync(path.charCodeAt(0) === 47 ? path : prefix + path, 'r'); } catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
   try { return hashOpenFile(fs, crypto, fd, algorithms, normalize, buffer); }
   catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
   finally { fs.closeSync(fd); }
@@ -234,25 +234,6 @@ interface PackedResults {
 
 const HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
 
-function unpack(msg: PackedResults, algorithms: readonly string[]): JobResult[] {
-  const odd = new Map<number, JobResult>();
-  for (let i = 0; i < msg.odd.length; i += 2)
-    odd.set(msg.odd[i] as number, msg.odd[i + 1] as JobResult);
-  const results: JobResult[] = new Array<JobResult>(msg.bytes.length);
-  let at = 0;
-  for (let k = 0; k < results.length; k++) {
-    const r = odd.get(k);
-    if (r) {
-      results[k] = r;
-      continue;
-    }
-    const digests: HashDict = {};
-    for (const a of algorithms) digests[a] = msg.hex.slice(at, (at += HEX_LENGTH[a]));
-    results[k] = { digests, bytes: msg.bytes[k], changed: false };
-  }
-  return results;
-}
-
 /** Progress: files hashed, files found so far (the walk and the hashing overlap), bytes hashed. */
 export type ProgressCallback = (filesDone: number, filesTotal: number, bytesDone: number) => void;
 
@@ -266,6 +247,12 @@ export interface HashOptions {
   concurrency?: number;
   /** Called at most every 100 ms, and once at the end. */
   onProgress?: ProgressCallback;
+  /**
+   * Prepended to each relative path to open it (a directory, with its trailing `/`): the paths
+   * are then kept, sent to workers and named in errors as given, and the full ones exist only
+   * while a file is opened (20k–100k long strings fewer to keep).
+   */
+  prefix?: string;
   /** Told when worker threads cannot start and hashing falls back to this thread. */
   onWarning?: (message: string) => void;
   /**
@@ -403,7 +390,10 @@ export class HashPool {
   readonly #onProgress: ProgressCallback | undefined;
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #paths: string[] = [];
-  readonly #results: (JobResult | undefined)[] = [];
+  readonly #prefix: string;
+  /** Digests by path index; a file that failed has none, and its result is in #failures. */
+  readonly #digests: HashDict[] = [];
+  readonly #failures = new Map<number, JobResult>();
   /** Path index range of each posted batch: batch i is [#batchStart[i], #batchStart[i + 1] ?? #sent). */
   readonly #batchStart: number[] = [];
   #workers: Worker[] = [];
@@ -425,6 +415,12 @@ export class HashPool {
     this.#onProgress = options.onProgress;
     this.#onWarning = options.onWarning;
     this.#eager = options.eager ?? false;
+    this.#prefix = options.prefix ?? '';
+  }
+
+  /** The path to open for a queued one. */
+  #open(path: string): string {
+    return path.charCodeAt(0) === 47 ? path : this.#prefix + path;
   }
 
   get size(): number {
@@ -437,7 +433,7 @@ export class HashPool {
     if (this.#workers.length === 0) {
       // A cheap estimate of the queued bytes: one stat per SAMPLE_EVERY files.
       if (n % SAMPLE_EVERY === 1)
-        this.#sampledBytes += statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+        this.#sampledBytes += statSync(this.#open(path), { throwIfNoEntry: false })?.size ?? 0;
       if (this.#eager || n >= START_FILES || this.#sampledBytes * SAMPLE_EVERY >= START_BYTES)
         this.#start();
     }
@@ -453,16 +449,19 @@ export class HashPool {
 
   #start(): void {
     const shared = new SharedArrayBuffer(8);
-    const workerData = { shared, algorithms: this.#algorithms, normalize: this.#normalize };
+    const workerData = {
+      shared,
+      algorithms: this.#algorithms,
+      normalize: this.#normalize,
+      prefix: this.#prefix,
+    };
     try {
       for (let i = 0; i < this.#threads; i++) {
         // The worker script is CommonJS: drop --input-type (`node --input-type=module -e …` would
         // otherwise make it an ES module, where `require` does not exist).
         const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
         const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv });
-        worker.on('message', (msg: PackedResults) =>
-          this.#store(msg.id, unpack(msg, this.#algorithms))
-        );
+        worker.on('message', (msg: PackedResults) => this.#storePacked(msg));
         worker.on('error', (err) => {
           this.#failure ??= err;
           this.#settle?.();
@@ -501,20 +500,55 @@ export class HashPool {
     }
   }
 
+  /** One file's result, by path index. */
+  #put(index: number, r: JobResult): void {
+    if ('bytes' in r) this.#bytes += r.bytes;
+    if ('error' in r || r.changed) this.#failures.set(index, r);
+    else this.#digests[index] = r.digests;
+  }
+
+  /** A batch hashed here. */
   #store(id: number, results: JobResult[]): void {
     const start = this.#batchStart[id];
-    results.forEach((r, k) => {
-      this.#results[start + k] = r;
-      if ('bytes' in r) this.#bytes += r.bytes;
-    });
-    this.#done += results.length;
+    results.forEach((r, k) => this.#put(start + k, r));
+    this.#stored(results.length);
+  }
+
+  /** A worker's batch (see {@link PackedResults}): digests sliced off the hex, no object per file but the hash dict. */
+  #storePacked(msg: PackedResults): void {
+    const start = this.#batchStart[msg.id];
+    const odd = new Map<number, JobResult>();
+    for (let i = 0; i < msg.odd.length; i += 2)
+      odd.set(msg.odd[i] as number, msg.odd[i + 1] as JobResult);
+    let at = 0;
+    for (let k = 0; k < msg.bytes.length; k++) {
+      const r = odd.get(k);
+      if (r) {
+        this.#put(start + k, r);
+        continue;
+      }
+      const digests: HashDict = {};
+      for (const a of this.#algorithms) digests[a] = msg.hex.slice(at, (at += HEX_LENGTH[a]));
+      this.#digests[start + k] = digests;
+      this.#bytes += msg.bytes[k];
+    }
+    this.#stored(msg.bytes.length);
+  }
+
+  #stored(count: number): void {
+    this.#done += count;
     this.#progress(false);
     if (this.#done === this.#paths.length && this.#sent === this.#paths.length) this.#settle?.();
   }
 
   #hashHere(index: number): JobResult {
     this.#buffer ??= Buffer.allocUnsafe(CHUNK);
-    return hashPathSync(this.#paths[index], this.#algorithms, this.#normalize, this.#buffer);
+    return hashPathSync(
+      this.#open(this.#paths[index]),
+      this.#algorithms,
+      this.#normalize,
+      this.#buffer
+    );
   }
 
   #progress(final: boolean): void {
@@ -530,7 +564,7 @@ export class HashPool {
     if (this.#threads < 1 || this.#paths.length - this.#sent < 2) return false;
     let bytes = 0;
     for (let i = this.#sent; i < this.#paths.length && bytes < INLINE_BYTES; i++)
-      bytes += statSync(this.#paths[i], { throwIfNoEntry: false })?.size ?? 0;
+      bytes += statSync(this.#open(this.#paths[i]), { throwIfNoEntry: false })?.size ?? 0;
     return bytes >= INLINE_BYTES;
   }
 
@@ -547,9 +581,7 @@ export class HashPool {
         if (this.#workers.length > 0) return;
       }
       const i = this.#sent++;
-      const r = this.#hashHere(i);
-      this.#results[i] = r;
-      if ('bytes' in r) this.#bytes += r.bytes;
+      this.#put(i, this.#hashHere(i));
       this.#done++;
       this.#progress(false);
     }
@@ -583,7 +615,13 @@ export class HashPool {
       }
       if (this.#failure) throw this.#failure;
       this.#progress(true);
-      return this.#paths.map((p, i) => toDigests(p, this.#results[i]!));
+      if (this.#failures.size > 0) {
+        // The first failing file in the order given, as if they had been hashed one by one.
+        let first = Infinity;
+        for (const i of this.#failures.keys()) first = Math.min(first, i);
+        toDigests(this.#paths[first], this.#failures.get(first)!);
+      }
+      return this.#digests;
     } finally {
       await this.close();
     }

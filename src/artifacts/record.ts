@@ -83,7 +83,8 @@ interface Walk {
   options: RecordOptions;
   warnings: string[];
   excluded: number;
-  files: { key: string; index: number }[];
+  /** Recorded keys, in the order their files were queued for hashing (the pool's indices). */
+  files: string[];
   pool: HashPool;
   tracked?: Set<string>;
   keys: Map<string, string>;
@@ -189,7 +190,9 @@ function addFile(w: Walk, path: string): void {
     }
     return;
   }
-  w.files.push({ key, index: w.pool.add(fsPath(w, path)) });
+  // The pool opens `path` under the base path (the `prefix` below): no full path kept per file.
+  w.pool.add(path);
+  w.files.push(key);
   w.keys.set(key, path);
 }
 
@@ -300,6 +303,8 @@ export async function recordArtifacts(
     concurrency: options.concurrency,
     onProgress: options.onProgress,
     onWarning: (m) => warn(w, m),
+    // As fsPath: relative paths are opened under the base path.
+    prefix: base.endsWith('/') ? base : `${base}/`,
   });
   const w: Walk = {
     pool,
@@ -327,12 +332,12 @@ export async function recordArtifacts(
 
   // The walk is done; hashing has been running on the workers meanwhile.
   const digests = await pool.finish();
-  for (const f of w.files) result.artifacts[f.key] = digests[f.index]!;
+  w.files.forEach((key, i) => (result.artifacts[key] = digests[i]));
   if (options.recordMode) {
     // After hashing, through symlinks like the content (a link's own mode means nothing on Linux).
-    for (const f of w.files) {
-      const st = statSync(fsPath(w, w.keys.get(f.key)!), { throwIfNoEntry: false });
-      if (st) result.artifacts[f.key] = { ...result.artifacts[f.key], mode: fileMode(st.mode) };
+    for (const key of w.files) {
+      const st = statSync(fsPath(w, w.keys.get(key)!), { throwIfNoEntry: false });
+      if (st) result.artifacts[key] = { ...result.artifacts[key], mode: fileMode(st.mode) };
     }
   }
   for (const uri of uris) {
