@@ -427,6 +427,11 @@ export class HashPool {
     return this.#paths.length;
   }
 
+  /** The path queued at `index`, as given to {@link add}. */
+  pathAt(index: number): string {
+    return this.#paths[index];
+  }
+
   add(path: string): number {
     const n = this.#paths.push(path);
     if (this.#threads === 0) return n - 1;

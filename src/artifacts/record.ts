@@ -87,7 +87,13 @@ interface Walk {
   files: string[];
   pool: HashPool;
   tracked?: Set<string>;
-  keys: Map<string, string>;
+  /**
+   * Key → path, to refuse or drop a repeated key: kept only once keys can repeat (see addFile).
+   * One walk of one directory cannot repeat a path, and a Map of 100k keys cost ~1 µs a file.
+   */
+  keys?: Map<string, string>;
+  /** Index of the top-level path being recorded. */
+  topLevel: number;
   /** Directories listed so far. */
   listed: number;
   /** Real path of the given directory being walked. */
@@ -169,8 +175,11 @@ function addFile(w: Walk, path: string): void {
     const prefix = prefixes.find((p) => key.startsWith(p));
     if (prefix !== undefined) key = key.slice(prefix.length);
   }
-  // One lookup per file (this runs 100k times for a large tree).
-  const seen = w.keys.get(key);
+  // Keys can repeat once a second top-level path is recorded (`-m src src/a.c`), with
+  // --lstrip-paths, or when "\\" made a key differ from its path; never within one walk otherwise.
+  const keys =
+    w.keys ?? (w.topLevel > 0 || key !== path || prefixes?.length ? keyIndex(w) : undefined);
+  const seen = keys?.get(key);
   if (seen !== undefined) {
     if (prefixes?.length) {
       throw new RecordError(
@@ -193,7 +202,13 @@ function addFile(w: Walk, path: string): void {
   // The pool opens `path` under the base path (the `prefix` below): no full path kept per file.
   w.pool.add(path);
   w.files.push(key);
-  w.keys.set(key, path);
+  keys?.set(key, path);
+}
+
+/** The key → path index of what is recorded so far, from now on kept up to date by addFile. */
+function keyIndex(w: Walk): Map<string, string> {
+  w.keys = new Map(w.files.map((key, i) => [key, w.pool.pathAt(i)]));
+  return w.keys;
 }
 
 /** Directories listed between two turns of the event loop (worker reports arrive on those turns). */
@@ -315,7 +330,7 @@ export async function recordArtifacts(
     warnings: result.warnings,
     excluded: 0,
     files: [],
-    keys: new Map(),
+    topLevel: 0,
     listed: 0,
   };
 
@@ -335,8 +350,8 @@ export async function recordArtifacts(
   w.files.forEach((key, i) => (result.artifacts[key] = digests[i]));
   if (options.recordMode) {
     // After hashing, through symlinks like the content (a link's own mode means nothing on Linux).
-    for (const key of w.files) {
-      const st = statSync(fsPath(w, w.keys.get(key)!), { throwIfNoEntry: false });
+    for (const [i, key] of w.files.entries()) {
+      const st = statSync(fsPath(w, pool.pathAt(i)), { throwIfNoEntry: false });
       if (st) result.artifacts[key] = { ...result.artifacts[key], mode: fileMode(st.mode) };
     }
   }
@@ -369,6 +384,7 @@ export function fileMode(stMode: number): string {
 async function walkTopLevel(w: Walk, plain: readonly string[]): Promise<void> {
   for (const [i, artifact] of applyExcludes(w, plain.map(normpath), false).entries()) {
     if (i % 1024 === 1023) await w.pool.breathe();
+    w.topLevel = i;
     const abs = fsPath(w, artifact);
     const lst = lstatSync(abs, { throwIfNoEntry: false });
     if (!lst) {

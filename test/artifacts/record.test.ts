@@ -370,6 +370,22 @@ describe('recording safety (stricter than the reference)', () => {
     );
   });
 
+  it('A-10 in either order, and a file given twice is recorded once', async () => {
+    const dir = testdir({ 'a\\b': 'one', 'a/b': 'two', 'c/d': 'three' });
+    // a/b is recorded (walking a) before a\b turns up as the second top-level path.
+    await expect(recordArtifacts(['a', 'a\\b'], { basePath: dir })).rejects.toThrow(
+      /"a\/b" and "a\\\\b" would both be recorded as "a\/b"/
+    );
+    let hashed = 0;
+    const r = await recordArtifacts(['c', 'c/d', '.'], {
+      basePath: dir,
+      excludePatterns: ['a*'],
+      onProgress: (done) => (hashed = done),
+    });
+    expect(Object.keys(r.artifacts)).toEqual(['c/d']);
+    expect(hashed).toBe(1); // found three times, hashed once
+  });
+
   it('warns about missing paths and counts excluded entries', async () => {
     const dir = testdir({ 'a.link': 'x', 'b.pyc': 'y', c: 'z' });
     const warnings: string[] = [];
