@@ -28,6 +28,13 @@ const SHORT: Record<string, string> = {
   '\t': '\\t',
 };
 
+/** How Python writes each control character and DEL in a string (`json.dumps`, ensure_ascii). */
+const CONTROL_ESCAPES: string[] = Array.from({ length: 0x80 }, (_, c) =>
+  c < 0x20 || c === 0x7f
+    ? (SHORT[String.fromCharCode(c)] ?? `\\u${c.toString(16).padStart(4, '0')}`)
+    : ''
+);
+
 const NEEDS_ASCII = /["\\\u0000-\u001f\u007f-\uffff]/;
 const NEEDS = /["\\\u0000-\u001f]/;
 
@@ -83,9 +90,10 @@ class PythonWriter extends ByteSink {
 
   /**
    * Writes canonical JSON bytes as `json.dumps(sort_keys=True)` with these options writes the
-   * value, at nesting `level`. The two differ only in whitespace while every string is printable
-   * ASCII: both then escape just `"` and `\\`, sort keys by code point and write integers alike.
-   * Returns false, having written nothing, at the first other byte in a string.
+   * value, at nesting `level`. While every string is ASCII the two differ only in whitespace and
+   * in control characters (raw in canonical JSON, escaped by Python; DEL too with ensure_ascii):
+   * both escape `"` and `\\` alike, sort keys by code point and write integers alike. Returns
+   * false, having written nothing, at the first non-ASCII byte in a string.
    */
   reindent(b: Uint8Array, level: number): boolean {
     const start = this.n;
@@ -109,11 +117,15 @@ class PythonWriter extends ByteSink {
         buf[o++] = 34;
         for (;;) {
           const x = b[++i];
-          if (x === undefined || x < 0x20 || x > 0x7e) {
+          if (x === undefined || x > 0x7f) {
             this.n = start;
             return false;
           }
-          buf[o++] = x;
+          if (x < 0x20 || (x === 0x7f && this.#ensureAscii)) {
+            // Raw in canonical JSON, escaped by Python (a recorded stdout's newlines).
+            const e = CONTROL_ESCAPES[x];
+            for (let k = 0; k < e.length; k++) buf[o++] = e.charCodeAt(k);
+          } else buf[o++] = x;
           if (x === 34) break;
           if (x === 92) buf[o++] = b[++i]; // `\"` or `\\`, as Python writes them
           if (buf.length - o < 8) {
