@@ -144,12 +144,8 @@ class PythonWriter extends ByteSink {
           buf[o++] = c + 2;
           i++;
         } else s = this.pad(++depth);
-      } else if (c === 125 || c === 93) {
-        s = this.pad(--depth);
-        for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k);
-        buf[o++] = c;
-        continue;
-      } else if (c === 44) s = seps[depth] ??= item + this.pad(depth);
+      } else if (c === 125 || c === 93) s = this.pad(--depth);
+      else if (c === 44) s = seps[depth] ??= item + this.pad(depth);
       else if (c === 58) s = key;
       else buf[o++] = c;
       if (s !== undefined) {
@@ -159,6 +155,7 @@ class PythonWriter extends ByteSink {
           buf = this.buf;
         }
         for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k);
+        if (c === 125 || c === 93) buf[o++] = c; // the closer after its indentation
       }
     }
     this.n = o;
@@ -168,7 +165,8 @@ class PythonWriter extends ByteSink {
   value(v: unknown, level: number): void {
     if (typeof v === 'string') return this.string(v);
     if (v instanceof CanonicalValue) {
-      if (!this.reindent(v.bytes, level)) this.value(v.value, level);
+      // Canonical bytes are sorted by key: unsorted output is written from the value.
+      if (!this.#sortKeys || !this.reindent(v.bytes, level)) this.value(v.value, level);
       return;
     }
     if (v === null || v === undefined) return this.raw('null');

@@ -179,6 +179,18 @@ describe('CanonicalValue (a signed Metablock written from its canonical bytes)',
     );
   });
 
+  it('deep nesting with wide indentation (padding longer than the slack kept free), and unsorted output from the value', () => {
+    let v: unknown = { z: 'end', a: [1, { b: 'x' }] };
+    for (let i = 0; i < 60; i++) v = { [`k${i}`]: [v, { y: i }] };
+    const opts = { indent: 8, sortKeys: true };
+    expect(Buffer.from(pythonBytes(new CanonicalValue(canonicalBytes(v), 'marker'), opts))).toEqual(
+      Buffer.from(pythonBytes(v, opts))
+    );
+    expect(pythonBytes(new CanonicalValue(canonicalBytes(v), 'marker'), { indent: 8 })).toEqual(
+      pythonBytes('marker', { indent: 8 })
+    );
+  });
+
   it('a signed Metablock file is the same whichever way it is written', async () => {
     const key = parseKey(generateKeyPair({ type: 'ed25519' }).privateText);
     const payload = {
