@@ -520,7 +520,7 @@ export class HashPool {
     this.#stored(results.length);
   }
 
-  /** A worker's batch (see {@link PackedResults}): digests sliced off the hex, no object per file but the hash dict. */
+  /** A worker's batch (see {@link PackedResults}): digests sliced off the hex, one object a file. */
   #storePacked(msg: PackedResults): void {
     const start = this.#batchStart[msg.id];
     const odd = new Map<number, JobResult>();

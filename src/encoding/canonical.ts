@@ -157,7 +157,7 @@ class ByteWriter extends ByteSink {
       unknown
     >;
     const keys = sortKeys(Object.keys(obj));
-    // `"path":{"sha256":"<64 hex>"},` is the key and 82 bytes (and a margin: falling short costs a copy).
+    // `"path":{"sha256":"<64 hex>"},` is the key and 82 bytes, plus a margin (short costs a copy).
     if (keys.length > 64) this.room(estimateDictBytes(keys, 90));
     this.raw('{');
     for (let i = 0; i < keys.length; i++) {

@@ -84,7 +84,7 @@ class PythonWriter extends ByteSink {
   }
 
   string(s: string): void {
-    // Printable ASCII is written as is by every option set; anything else is escaped as Python does.
+    // Printable ASCII is written as is by every option set; the rest is escaped as Python does.
     if (!this.plainQuoted(s, 0x20, 0x7e)) this.utf8(quote(s, this.#ensureAscii));
   }
 

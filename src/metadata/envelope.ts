@@ -23,7 +23,10 @@ import type { Key, Signer } from '../crypto/index.js';
 export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const DEFAULT_MAX_SIGNATURES = 64;
 
-/** How the reference writes a Metablock: json.dumps(indent=1, separators=(",", ": "), sort_keys=True), no trailing newline (REFERENCE §1.1). */
+/**
+ * How the reference writes a Metablock (REFERENCE §1.1): `json.dumps(indent=1, separators=(",",
+ * ": "), sort_keys=True)`, no trailing newline.
+ */
 const METABLOCK_FILE = { indent: 1, separators: [',', ': '] as [string, string], sortKeys: true };
 
 export interface SignatureEntry {
