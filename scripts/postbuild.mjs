@@ -18,6 +18,10 @@ await build({
   target: 'node20',
   // simple-git stays a lazy import of its own (only the git resolver uses it).
   external: ['simple-git'],
+  // Without whitespace and comments the bundle is a third smaller and pure ASCII (V8 then keeps
+  // and parses the source as one-byte text): ~20 ms less per command here. Names are kept, and
+  // the source map maps stack traces back (main.js enables it under INTOTO_DEBUG).
+  minifyWhitespace: true,
   // CommonJS dependencies bundled into an ES module still call require for Node's built-ins.
   banner: {
     js: "import { createRequire as __cjs } from 'node:module'; const require = __cjs(import.meta.url);",

@@ -18,7 +18,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`intoto ${pkg.version}\n`);
 } else {
   // The bundle of program.js and all it loads (scripts/postbuild.mjs); program.js itself when
-  // there is none (running from sources).
+  // there is none (running from sources). The bundle is written without whitespace: with
+  // INTOTO_DEBUG, stack traces are mapped back to the sources through its source map.
+  if (process.env.INTOTO_DEBUG) process.setSourceMapsEnabled(true);
   const bundle = './program.bundle.js';
   const program = (await import(bundle).catch((err: NodeJS.ErrnoException) => {
     // Only a missing bundle falls back: a broken one must fail loudly, not hide behind the sources.
