@@ -189,6 +189,15 @@ describe('CanonicalValue (a signed Metablock written from its canonical bytes)',
     expect(pythonBytes(new CanonicalValue(canonicalBytes(v), 'marker'), { indent: 8 })).toEqual(
       pythonBytes('marker', { indent: 8 })
     );
+    // Control characters grow sixfold (\u0001): the copy outgrows the room made for it.
+    const controls = { s: '\u0001\u001f'.repeat(4000), t: ['\u007f\n'.repeat(3000)] };
+    for (const o of [
+      { indent: 1, sortKeys: true },
+      { sortKeys: true, ensureAscii: false },
+    ])
+      expect(
+        Buffer.from(pythonBytes(new CanonicalValue(canonicalBytes(controls), 'marker'), o))
+      ).toEqual(Buffer.from(pythonBytes(controls, o)));
   });
 
   it('a signed Metablock file is the same whichever way it is written', async () => {
