@@ -11,7 +11,6 @@ import {
   parseJSONCanonical,
   pythonBytes,
   CanonicalValue,
-  stringifyPython,
   toBase64,
   toHex,
   type JSONObject,
@@ -28,6 +27,10 @@ export const DEFAULT_MAX_SIGNATURES = 64;
  * ": "), sort_keys=True)`, no trailing newline.
  */
 const METABLOCK_FILE = { indent: 1, separators: [',', ': '] as [string, string], sortKeys: true };
+
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
 
 export interface SignatureEntry {
   keyid: string;
@@ -189,7 +192,7 @@ export class Metablock implements SignedMetadata {
   }
 
   toFileText(): string {
-    return stringifyPython(this.toJSON(), METABLOCK_FILE);
+    return utf8(this.toFileBytes());
   }
 
   toFileBytes(): Uint8Array {
@@ -275,7 +278,7 @@ export class DSSEEnvelope implements SignedMetadata {
   }
 
   toFileText(): string {
-    return stringifyPython(this.toJSON(), { sortKeys: true });
+    return utf8(this.toFileBytes());
   }
 
   toFileBytes(): Uint8Array {
