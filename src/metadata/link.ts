@@ -7,6 +7,13 @@ export type ArtifactMap = Record<string, HashDict>;
 /** Artifacts as an object or as a Map (how the verifier reads large links, sorted-json.ts). */
 export type ArtifactSource = ArtifactMap | ReadonlyMap<string, HashDict>;
 
+/** An artifact source as an object: a Map (read by the verifier) becomes one, an object stays. */
+function asObject(source: ArtifactSource): ArtifactMap {
+  return source instanceof Map
+    ? Object.fromEntries(source as ReadonlyMap<string, HashDict>)
+    : (source as ArtifactMap);
+}
+
 const KNOWN = [
   '_type',
   'name',
@@ -54,9 +61,7 @@ export class Link {
 
   /** What the step consumed, as an object (made from the Map on first use if read as one). */
   get materials(): ArtifactMap {
-    if (this.#materials instanceof Map)
-      this.#materials = Object.fromEntries(this.#materials as ReadonlyMap<string, HashDict>);
-    return this.#materials as ArtifactMap;
+    return (this.#materials = asObject(this.#materials));
   }
 
   set materials(value: ArtifactMap) {
@@ -65,9 +70,7 @@ export class Link {
 
   /** What the step produced, as an object (made from the Map on first use if read as one). */
   get products(): ArtifactMap {
-    if (this.#products instanceof Map)
-      this.#products = Object.fromEntries(this.#products as ReadonlyMap<string, HashDict>);
-    return this.#products as ArtifactMap;
+    return (this.#products = asObject(this.#products));
   }
 
   set products(value: ArtifactMap) {
