@@ -15,3 +15,7 @@ export class UsageErrorLike extends Error {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** What to do when the layout given cannot be read (verify, run --verify-materials). */
+export const LAYOUT_HINT =
+  'check the path of the layout; the project owner makes it with intoto layout init and signs it with intoto layout sign';

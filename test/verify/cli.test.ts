@@ -273,6 +273,13 @@ describe('intoto verify: flags and exit codes', () => {
     expect(r.stderr).toMatch(/^error: required option '-l, --layout <path>' not specified/);
   });
 
+  it('a layout that does not exist is named, with why and what to do next', () => {
+    const r = intoto(['verify', '-l', 'nope.layout', '-k', 'owner.pub'], { cwd: good });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/nope\.layout: cannot read the layout \(no such file\)/);
+    expect(r.stderr).toMatch(/hint: check the path of the layout/);
+  });
+
   for (const [what, args, files] of [
     ['an unknown flag', [...base, '--frobnicate'], {}],
     ['no key', ['verify', '-l', 'root.layout'], {}],

@@ -13,7 +13,7 @@ import {
   reportExcluded,
   type RecordingFlags,
 } from '../recording.js';
-import { UsageErrorLike } from '../usage.js';
+import { LAYOUT_HINT, UsageErrorLike } from '../usage.js';
 
 interface RunFlags extends RecordingFlags {
   stepName: string;
@@ -51,7 +51,8 @@ async function readLayout(path: string) {
     bytes = readFileSync(path);
   } catch (err) {
     throw new lib.InputError(
-      `${path}: cannot read the layout (${(err as { code?: string }).code ?? String(err)})`
+      `${path}: cannot read the layout (${(err as { code?: string }).code === 'ENOENT' ? 'no such file' : String((err as Error).message)})`,
+      { hint: LAYOUT_HINT }
     );
   }
   return lib.parseMetadata(bytes, { source: path });

@@ -8,7 +8,7 @@ import type { StepReport, VerificationReport } from '../../index.js';
 import { loadKeys } from '../keys.js';
 import { errChalk, outChalk, setQuiet, warn } from '../output.js';
 import { ExitCode } from '../program.js';
-import { collect, UsageErrorLike } from '../usage.js';
+import { collect, LAYOUT_HINT, UsageErrorLike } from '../usage.js';
 
 interface VerifyFlags {
   layout: string;
@@ -184,7 +184,8 @@ export function register(program: Command): void {
       } catch (err) {
         if (err instanceof lib.InTotoError) throw err;
         throw new lib.InputError(
-          `${flags.layout}: cannot read the layout (${(err as { code?: string }).code === 'ENOENT' ? 'no such file' : String((err as Error).message)})`
+          `${flags.layout}: cannot read the layout (${(err as { code?: string }).code === 'ENOENT' ? 'no such file' : String((err as Error).message)})`,
+          { hint: LAYOUT_HINT }
         );
       }
       const keys = await loadKeys(keyPaths, { keyType: flags.keyTypes });
