@@ -29,6 +29,8 @@ export {
   isJSONObject,
   stringifyPython,
   pythonBytes,
+  SortedDict,
+  compareCodePoints,
   type PythonDumpOptions,
   type JSONValue,
   type JSONObject,

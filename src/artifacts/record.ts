@@ -7,13 +7,13 @@
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { compareCodePoints } from '../encoding/index.js';
+import { compareCodePoints, SortedDict } from '../encoding/index.js';
 import { RecordError } from '../errors.js';
 import { ExcludeFilter } from './gitwildmatch.js';
 import { checkAlgorithms, HashPool, type ProgressCallback } from './hash.js';
 import { normpath } from './paths.js';
 import { gitTrackedFiles, resolveArtifact, schemeOf } from './resolvers/index.js';
-import type { ArtifactMap } from './types.js';
+import type { ArtifactMap, HashDict } from './types.js';
 
 export type { ArtifactMap, HashDict } from './types.js';
 
@@ -68,12 +68,29 @@ export interface RecordOptions {
 }
 
 export interface RecordResult {
-  artifacts: ArtifactMap;
+  /** Recorded path → hashes, as an object (made from {@link sorted} on first read). */
+  readonly artifacts: ArtifactMap;
+  /** The same, sorted by path as Python sorts (what a link's encoders take without sorting again). */
+  readonly sorted: SortedDict<HashDict>;
   /** Entries (files or directories) left out by the exclude patterns. */
   excludedCount: number;
   /** The patterns that were applied. */
   excludePatterns: readonly string[];
   warnings: string[];
+}
+
+class Recorded implements RecordResult {
+  #artifacts: ArtifactMap | undefined;
+  constructor(
+    readonly sorted: SortedDict<HashDict>,
+    public excludedCount: number,
+    readonly excludePatterns: readonly string[],
+    readonly warnings: string[]
+  ) {}
+
+  get artifacts(): ArtifactMap {
+    return (this.#artifacts ??= this.sorted.toObject());
+  }
 }
 
 interface Walk {
@@ -255,19 +272,31 @@ async function walkDir(w: Walk, root: string, ancestors: Set<string>): Promise<v
       warn(w, `${p}: not a regular file (FIFO, socket or device), skipped`);
     }
   }
-  for (const f of applyExcludes(w, files)) addFile(w, f);
-  for (const d of applyExcludes(w, dirs)) {
-    const st = statSync(fsPath(w, d), { throwIfNoEntry: false });
-    if (!st) throw new RecordError(`${d} vanished while it was being recorded`, { where: d });
-    const id = `${st.dev}:${st.ino}`;
-    if (ancestors.has(id)) {
-      warn(w, `${d}: symlink loop (a directory containing itself), not followed again`);
-      continue;
-    }
-    ancestors.add(id);
-    await walkDir(w, d, ancestors);
-    ancestors.delete(id);
+  const keptFiles = applyExcludes(w, files);
+  const keptDirs = applyExcludes(w, dirs);
+  // Files and directories merged in the order of the paths recorded under them ("a.txt" before
+  // "a/x", "a/x" before "a0"), so that a walk records paths already sorted as the link lists them.
+  let f = 0;
+  for (const d of keptDirs) {
+    const under = `${d}/`;
+    while (f < keptFiles.length && compareCodePoints(keptFiles[f], under) < 0)
+      addFile(w, keptFiles[f++]);
+    await walkSubdir(w, d, ancestors);
   }
+  while (f < keptFiles.length) addFile(w, keptFiles[f++]);
+}
+
+async function walkSubdir(w: Walk, d: string, ancestors: Set<string>): Promise<void> {
+  const st = statSync(fsPath(w, d), { throwIfNoEntry: false });
+  if (!st) throw new RecordError(`${d} vanished while it was being recorded`, { where: d });
+  const id = `${st.dev}:${st.ino}`;
+  if (ancestors.has(id)) {
+    warn(w, `${d}: symlink loop (a directory containing itself), not followed again`);
+    return;
+  }
+  ancestors.add(id);
+  await walkDir(w, d, ancestors);
+  ancestors.delete(id);
 }
 
 /**
@@ -285,8 +314,8 @@ export async function recordArtifacts(
       : [...DEFAULT_EXCLUDE_PATTERNS];
   const algorithms = options.hashAlgorithms ?? ['sha256'];
   checkAlgorithms(algorithms);
-  const result: RecordResult = { artifacts: {}, excludedCount: 0, excludePatterns, warnings: [] };
-  if (paths.length === 0) return result;
+  const warnings: string[] = [];
+  if (paths.length === 0) return new Recorded(SortedDict.of([], []), 0, excludePatterns, warnings);
 
   const base = resolve(options.basePath ?? '.');
   let baseReal: string;
@@ -327,7 +356,7 @@ export async function recordArtifacts(
     baseReal,
     filter: new ExcludeFilter(excludePatterns),
     options,
-    warnings: result.warnings,
+    warnings,
     excluded: 0,
     files: [],
     topLevel: 0,
@@ -347,32 +376,39 @@ export async function recordArtifacts(
 
   // The walk is done; hashing has been running on the workers meanwhile.
   const digests = await pool.finish();
-  w.files.forEach((key, i) => (result.artifacts[key] = digests[i]));
+  const keys = w.files;
+  const values: HashDict[] =
+    digests.length === keys.length ? digests : keys.map((_, i) => digests[i]);
   if (options.recordMode) {
     // After hashing, through symlinks like the content (a link's own mode means nothing on Linux).
-    for (const [i, key] of w.files.entries()) {
+    for (let i = 0; i < keys.length; i++) {
       const st = statSync(fsPath(w, pool.pathAt(i)), { throwIfNoEntry: false });
-      if (st) result.artifacts[key] = { ...result.artifacts[key], mode: fileMode(st.mode) };
+      if (st) values[i] = { ...values[i], mode: fileMode(st.mode) };
     }
   }
-  for (const uri of uris) {
-    const entries = await resolveArtifact(uri, {
-      ...options,
-      basePath: base,
-      onWarning: (m) => warn(w, m),
-    });
-    for (const [key, hashes] of Object.entries(entries)) {
-      // A file literally named like a resolved URI must not silently replace it (or be replaced).
-      const had = result.artifacts[key];
-      if (had && JSON.stringify(had) !== JSON.stringify(hashes))
-        throw new RecordError(`${JSON.stringify(key)} is both a file and a resolved ${uri}`, {
-          hint: 'rename the file, or record the URI in another step',
-        });
-      result.artifacts[key] = hashes;
+  if (uris.length > 0) {
+    const at = new Map(keys.map((k, i) => [k, i]));
+    for (const uri of uris) {
+      const entries = await resolveArtifact(uri, {
+        ...options,
+        basePath: base,
+        onWarning: (m) => warn(w, m),
+      });
+      for (const [key, hashes] of Object.entries(entries)) {
+        // A file literally named like a resolved URI must not silently replace it (or be replaced).
+        const i = at.get(key);
+        if (i !== undefined && JSON.stringify(values[i]) !== JSON.stringify(hashes))
+          throw new RecordError(`${JSON.stringify(key)} is both a file and a resolved ${uri}`, {
+            hint: 'rename the file, or record the URI in another step',
+          });
+        if (i !== undefined) continue;
+        at.set(key, keys.length);
+        keys.push(key);
+        values.push(hashes);
+      }
     }
   }
-  result.excludedCount = w.excluded;
-  return result;
+  return new Recorded(SortedDict.of(keys, values), w.excluded, excludePatterns, warnings);
 }
 
 /** `st_mode`'s low 12 bits as 4 octal digits: `0755`, `4755` (setuid). */

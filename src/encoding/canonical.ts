@@ -12,24 +12,9 @@
 import { FormatError } from '../errors.js';
 import { ByteSink, estimateDictBytes } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
+import { compareCodePoints, SortedDict } from './sorted-dict.js';
 
-/** Compares two strings by Unicode code point (Python's `str` ordering). */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x !== y) {
-      // Surrogates (U+D800–U+DFFF) encode code points above U+FFFF: move them above U+E000–U+FFFF.
-      if (x >= 0xd800 && y >= 0xd800) {
-        x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-        y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-      }
-      return x - y;
-    }
-  }
-  return a.length - b.length;
-}
+export { compareCodePoints };
 
 const NEEDS_ESCAPE = /["\\]/;
 const SURROGATE = /[\ud800-\udfff]/;
@@ -93,32 +78,42 @@ function encode(value: unknown, segs: Segs): string {
         }
         return `${out}]`;
       }
+      if (value instanceof SortedDict) return encodeSorted(value.keys, value.values, segs);
       // A Map (a link's artifacts as the verifier reads them, sorted-json.ts) is encoded as its object.
       const obj = (value instanceof Map ? Object.fromEntries(value) : value) as Record<
         string,
         unknown
       >;
       const keys = sortKeys(Object.keys(obj));
-      // One flat string per member, joined once: a rope of 100k+ pieces (a link's artifacts) costs
-      // several times more to build and then to flatten into bytes.
-      const parts = new Array<string>(keys.length);
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
-        segs.push(k);
-        const v = obj[k];
-        // A hash dict of one sha256 (almost every artifact): no key list or sort for it.
-        const h = onlySHA256(v);
-        parts[i] =
-          h === undefined
-            ? `${encodeString(k, segs)}:${encode(v, segs)}`
-            : `${encodeString(k, segs)}:{"sha256":${encodeSHA(h, segs)}}`;
-        segs.pop();
-      }
-      return `{${parts.join(',')}}`;
+      return encodeSorted(
+        keys,
+        keys.map((k) => obj[k]),
+        segs
+      );
     }
     default:
       fail(`cannot encode a value of type ${typeof value} in canonical JSON`, segs);
   }
+}
+
+/** An object from its sorted keys and their values. */
+function encodeSorted(keys: readonly string[], values: readonly unknown[], segs: Segs): string {
+  // One flat string per member, joined once: a rope of 100k+ pieces (a link's artifacts) costs
+  // several times more to build and then to flatten into bytes.
+  const parts = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    segs.push(k);
+    const v = values[i];
+    // A hash dict of one sha256 (almost every artifact): no key list or sort for it.
+    const h = onlySHA256(v);
+    parts[i] =
+      h === undefined
+        ? `${encodeString(k, segs)}:${encode(v, segs)}`
+        : `${encodeString(k, segs)}:{"sha256":${encodeSHA(h, segs)}}`;
+    segs.pop();
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /** The canonical JSON text of `value`. @throws FormatError for floats, lone surrogates, non-JSON types. */
@@ -152,11 +147,21 @@ class ByteWriter extends ByteSink {
       }
       return this.raw(']');
     }
+    if (value instanceof SortedDict) return this.dict(value.keys, value.values, segs);
     const obj = (value instanceof Map ? Object.fromEntries(value) : value) as Record<
       string,
       unknown
     >;
     const keys = sortKeys(Object.keys(obj));
+    this.dict(
+      keys,
+      keys.map((k) => obj[k]),
+      segs
+    );
+  }
+
+  /** An object from its sorted keys and their values. */
+  dict(keys: readonly string[], values: readonly unknown[], segs: Segs): void {
     // `"path":{"sha256":"<64 hex>"},` is the key and 82 bytes, plus a margin (short costs a copy).
     if (keys.length > 64) this.room(estimateDictBytes(keys, 90));
     this.raw('{');
@@ -166,7 +171,7 @@ class ByteWriter extends ByteSink {
       segs.push(k);
       this.string(k, segs);
       this.raw(':');
-      const v = obj[k];
+      const v = values[i];
       const h = onlySHA256(v);
       if (h === undefined) this.value(v, segs);
       else {

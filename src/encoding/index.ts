@@ -1,4 +1,5 @@
-export { encodeCanonical, canonicalBytes, compareCodePoints } from './canonical.js';
+export { encodeCanonical, canonicalBytes } from './canonical.js';
+export { compareCodePoints, SortedDict, plainMembers } from './sorted-dict.js';
 export { parseJSON, decodeUTF8, DEFAULT_MAX_DEPTH, type ParseOptions } from './strict-json.js';
 export {
   JSONFloat,

@@ -4,9 +4,9 @@
  * `ensure_ascii=True` (REFERENCE.md §1.1); DSSE payloads with `sort_keys=True` and default
  * separators (§1.4).
  */
-import { compareCodePoints } from './canonical.js';
 import { ByteSink, estimateDictBytes } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
+import { compareCodePoints, SortedDict } from './sorted-dict.js';
 
 export interface PythonDumpOptions {
   /** Spaces per level; `undefined` writes everything on one line (Python's `indent=None`). */
@@ -184,10 +184,22 @@ class PythonWriter extends ByteSink {
       this.raw(this.pad(level));
       return this.raw(']');
     }
+    // Sorted already (recorded artifacts), whatever the options: no other order is more natural.
+    if (v instanceof SortedDict) return this.dict(v.keys, v.values, level);
     // A Map (a link's artifacts as the verifier reads them, sorted-json.ts) is written as its object.
     const obj = (v instanceof Map ? Object.fromEntries(v) : v) as Record<string, unknown>;
     const keys = this.#sortKeys ? sortedKeys(obj) : Object.keys(obj);
+    this.dict(
+      keys,
+      keys.map((k) => obj[k]),
+      level
+    );
+  }
+
+  /** An object from its keys, in the order to write, and their values. */
+  dict(keys: readonly string[], values: readonly unknown[], level: number): void {
     if (keys.length === 0) return this.raw('{}');
+    const nl = this.pad(level + 1);
     // A hash dict of one sha256 (almost every artifact) is written directly, as value() would.
     const open = `{${this.pad(level + 2)}"sha256"${this.#keySep}`;
     const close = `${this.pad(level + 1)}}`;
@@ -200,7 +212,7 @@ class PythonWriter extends ByteSink {
       this.raw(i === 0 ? nl : this.#itemSep + nl);
       this.string(k);
       this.raw(this.#keySep);
-      const x = obj[k];
+      const x = values[i];
       const h = onlySHA256(x);
       if (h === undefined) this.value(x, level + 1);
       else {

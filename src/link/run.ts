@@ -164,9 +164,10 @@ async function envelopeFor(
   key: Key | undefined,
   useDSSE: boolean | undefined
 ): Promise<SignedMetadata> {
+  // The artifacts as recorded (SortedDicts): written without being made objects and sorted again.
   const env: SignedMetadata = useDSSE
-    ? DSSEEnvelope.fromPayload(link.toJSON())
-    : new Metablock(link.toJSON());
+    ? DSSEEnvelope.fromPayload(link.toEncodable())
+    : Metablock.forValue(link.toEncodable());
   if (key) await env.sign(key.toSigner());
   return env;
 }
@@ -247,8 +248,8 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
   const products = await recordArtifacts(options.products ?? [], rec);
   const link = new Link({
     name: options.name,
-    materials: materials.artifacts,
-    products: products.artifacts,
+    materials: materials.sorted,
+    products: products.sorted,
     byproducts,
     command: [...command],
     environment:
@@ -281,7 +282,7 @@ export async function recordStart(
   const materials = await recordArtifacts(options.materials ?? [], recordOptions(options));
   const link = new Link({
     name: options.name,
-    materials: materials.artifacts,
+    materials: materials.sorted,
     environment: environmentOf(materials.excludePatterns, options.runId),
   });
   const env = await envelopeFor(link, options.key, options.useDSSE);

@@ -10,6 +10,8 @@ import {
   isJSONObject,
   parseJSONCanonical,
   pythonBytes,
+  plainMembers,
+  SortedDict,
   CanonicalValue,
   toBase64,
   toHex,
@@ -154,15 +156,30 @@ export class Metablock implements SignedMetadata {
   readonly kind = 'metablock' as const;
   #signatures: SignatureEntry[];
   #bytes: Uint8Array | undefined;
+  /** What is encoded: the payload, or (see {@link Metablock.forValue}) a value with SortedDicts. */
+  #value: object;
+  #payload: JSONObject | undefined;
 
   /** `signedBytes`: the canonical JSON of `payload` when already known (parseMetadata). */
-  constructor(
-    readonly payload: JSONObject,
-    signatures: SignatureEntry[] = [],
-    signedBytes?: Uint8Array
-  ) {
+  constructor(payload: JSONObject, signatures: SignatureEntry[] = [], signedBytes?: Uint8Array) {
     this.#signatures = signatures;
     this.#bytes = signedBytes;
+    this.#value = this.#payload = payload;
+  }
+
+  /**
+   * An unsigned Metablock for a value whose members may be SortedDicts (a recorded link, {@link
+   * Link.toEncodable}): they are encoded as they are, and made objects only if `payload` is read.
+   */
+  static forValue(value: Record<string, unknown>): Metablock {
+    const m = new Metablock({});
+    m.#value = value;
+    m.#payload = undefined;
+    return m;
+  }
+
+  get payload(): JSONObject {
+    return (this.#payload ??= plainMembers(this.#value) as JSONObject);
   }
 
   get signatures(): readonly SignatureEntry[] {
@@ -171,7 +188,7 @@ export class Metablock implements SignedMetadata {
 
   signedBytes(): Uint8Array {
     // Canonicalised once per envelope: links with 100k artifacts are large.
-    this.#bytes ??= canonicalBytes(this.payload);
+    this.#bytes ??= canonicalBytes(this.#value);
     return this.#bytes;
   }
 
@@ -198,7 +215,7 @@ export class Metablock implements SignedMetadata {
   toFileBytes(): Uint8Array {
     // Signed (or read): `signed` is written from its canonical bytes, which are what the
     // signature covers, without encoding the payload a second time (see CanonicalValue).
-    const signed = this.#bytes ? new CanonicalValue(this.#bytes, this.payload) : this.payload;
+    const signed = this.#bytes ? new CanonicalValue(this.#bytes, this.#value) : this.#value;
     return pythonBytes({ signatures: this.#signatures, signed }, METABLOCK_FILE);
   }
 }
@@ -226,10 +243,15 @@ export class DSSEEnvelope implements SignedMetadata {
     this.#signatures = signatures;
   }
 
-  /** Wraps a link or layout object the way the reference does (`json.dumps(sort_keys=True)`). */
-  static fromPayload(payload: JSONObject): DSSEEnvelope {
+  /**
+   * Wraps a link or layout object the way the reference does (`json.dumps(sort_keys=True)`). Its
+   * members may be SortedDicts (a recorded link, {@link Link.toEncodable}): `payload` then reads
+   * them back as objects.
+   */
+  static fromPayload(payload: JSONObject | Record<string, unknown>): DSSEEnvelope {
     const env = new DSSEEnvelope(pythonBytes(payload, { sortKeys: true }));
-    env.#payload = payload;
+    if (!Object.values(payload).some((v) => v instanceof SortedDict))
+      env.#payload = payload as JSONObject;
     return env;
   }
 

@@ -1,17 +1,27 @@
 /** The Link model (REFERENCE.md §1.2): what one step consumed and produced. */
-import type { JSONObject, JSONValue } from '../encoding/index.js';
+import { SortedDict, type JSONObject, type JSONValue } from '../encoding/index.js';
 import { artifactsAt, fail, listAt, objectAt, stringAt, unrecognized } from './fields.js';
 
 export type HashDict = Record<string, string>;
 export type ArtifactMap = Record<string, HashDict>;
-/** Artifacts as an object or as a Map (how the verifier reads large links, sorted-json.ts). */
-export type ArtifactSource = ArtifactMap | ReadonlyMap<string, HashDict>;
+/**
+ * Artifacts as an object, as a Map (how the verifier reads large links, sorted-json.ts) or as a
+ * SortedDict (as `runStep` records them, for the encoders).
+ */
+export type ArtifactSource = ArtifactMap | ReadonlyMap<string, HashDict> | SortedDict<HashDict>;
 
-/** An artifact source as an object: a Map (read by the verifier) becomes one, an object stays. */
+/** An artifact source as an object: a Map or SortedDict becomes one, an object stays. */
 function asObject(source: ArtifactSource): ArtifactMap {
+  if (source instanceof SortedDict) return source.toObject();
   return source instanceof Map
     ? Object.fromEntries(source as ReadonlyMap<string, HashDict>)
     : (source as ArtifactMap);
+}
+
+/** How many artifacts a source holds. */
+function countOf(source: ArtifactSource): number {
+  if (source instanceof SortedDict || source instanceof Map) return source.size;
+  return Object.keys(source).length;
 }
 
 const KNOWN = [
@@ -78,8 +88,14 @@ export class Link {
   }
 
   /** Materials or products as read, Map or object: for the verifier, which takes either. */
-  artifacts(kind: 'materials' | 'products'): ArtifactSource {
-    return kind === 'materials' ? this.#materials : this.#products;
+  artifacts(kind: 'materials' | 'products'): ArtifactMap | ReadonlyMap<string, HashDict> {
+    const source = kind === 'materials' ? this.#materials : this.#products;
+    return source instanceof SortedDict ? this[kind] : source;
+  }
+
+  /** How many materials or products the link lists (without making an object of them). */
+  count(kind: 'materials' | 'products'): number {
+    return countOf(kind === 'materials' ? this.#materials : this.#products);
   }
 
   /**
@@ -106,17 +122,29 @@ export class Link {
     );
   }
 
+  /**
+   * What {@link toJSON} gives, but with the artifacts as held (a SortedDict as recorded, a Map as
+   * read) instead of objects: for the encoders, which write those without sorting a key again.
+   */
+  toEncodable(): Record<string, unknown> {
+    return this.#fields(this.#materials, this.#products);
+  }
+
   /** All seven fields the reference writes (so python verifies what we sign), plus unknown ones. */
   toJSON(): JSONObject {
+    return this.#fields(this.materials, this.products) as JSONObject;
+  }
+
+  #fields(materials: unknown, products: unknown): Record<string, unknown> {
     return {
       ...this.unrecognized,
       _type: 'link',
       byproducts: this.byproducts,
       command: this.command,
       environment: this.environment,
-      materials: this.materials,
+      materials,
       name: this.name,
-      products: this.products,
+      products,
     };
   }
 }

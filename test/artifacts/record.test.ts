@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
@@ -9,6 +10,7 @@ import {
   ExcludeFilter,
   hashFileSync,
   RecordError,
+  compareCodePoints,
 } from '../../src/index.js';
 import { requireReference } from '../helpers/cli.js';
 import { cases, testdir, vector } from '../helpers/vectors.js';
@@ -151,8 +153,10 @@ describe.runIf(run)('recording is path-for-path the reference (record_artifacts_
       );
       expect(expected[i].error, v.name).toBeUndefined();
       expect(ours.artifacts, v.name).toEqual(expected[i].artifacts);
-      // Same insertion order as the reference's dict (sorted names, top-down walk).
-      expect(Object.keys(ours.artifacts), v.name).toEqual(Object.keys(expected[i].artifacts!));
+      // In the order the reference writes them (sort_keys: by code point), straight from the walk.
+      expect(ours.sorted.keys, v.name).toEqual(
+        Object.keys(expected[i].artifacts!).sort(compareCodePoints)
+      );
       expect(Object.keys(ours.artifacts).length, v.name).toBeGreaterThan(0);
     }
   });
@@ -419,6 +423,41 @@ describe('recording safety (stricter than the reference)', () => {
       });
       expect(pooled.artifacts).toEqual(inline.artifacts);
       expect(Object.keys(pooled.artifacts)).toHaveLength(301);
+    }
+  });
+});
+
+describe('recorded order', () => {
+  it('is the order the link lists paths in (code points), files and directories interleaved', async () => {
+    // "a.txt" < "a/x" < "a0" < "b/😀" < "b/\uffff"… by code point; a directory's files come
+    // neither all before nor all after its subdirectories.
+    const dir = testdir({
+      a0: '1',
+      'a.txt': '2',
+      'a/x': '3',
+      'a/y/z': '4',
+      'a/y0': '5',
+      'b/\uffff': '6',
+      'b/😀': '7',
+      '1': '8',
+    });
+    for (const paths of [['.'], ['b', 'a0', 'a', '1', 'a.txt']]) {
+      const r = await recordArtifacts(paths, { basePath: dir });
+      expect(r.sorted.keys).toEqual([
+        '1',
+        'a.txt',
+        'a/x',
+        'a/y/z',
+        'a/y0',
+        'a0',
+        'b/\uffff',
+        'b/😀',
+      ]);
+      expect(r.sorted.values.map((h) => h.sha256)).toEqual(
+        ['8', '2', '3', '4', '5', '1', '6', '7'].map((c) =>
+          createHash('sha256').update(c).digest('hex')
+        )
+      );
     }
   });
 });

@@ -99,7 +99,7 @@ export async function signed(
   dsse = false
 ): Promise<SignedMetadata> {
   const env: SignedMetadata = dsse
-    ? DSSEEnvelope.fromPayload(body as never)
+    ? DSSEEnvelope.fromPayload(body)
     : new Metablock(body as never);
   for (const [i, p] of signers.entries()) await env.sign(p.key.toSigner(), { append: i > 0 });
   return env;

@@ -77,7 +77,7 @@ export function register(program: Command): void {
       if (!flags.quiet) {
         reportExcluded(flags, r.materials);
         info(
-          `recorded ${Object.keys(r.materials.artifacts).length} materials in ${r.path}; run "intoto record stop -n ${flags.stepName}" when the step is done`
+          `recorded ${r.materials.sorted.size} materials in ${r.path}; run "intoto record stop -n ${flags.stepName}" when the step is done`
         );
       }
     });

@@ -183,9 +183,8 @@ export function register(program: Command): void {
     progress.end();
     if (!flags.quiet) {
       reportExcluded(flags, result.materials, result.products);
-      const n = (m: object) => Object.keys(m).length;
       info(
-        `wrote ${result.path} (${n(result.link.materials)} materials, ${n(result.link.products)} products${result.returnValue !== undefined ? `, command exited ${result.returnValue}` : ''})`
+        `wrote ${result.path} (${result.link.count('materials')} materials, ${result.link.count('products')} products${result.returnValue !== undefined ? `, command exited ${result.returnValue}` : ''})`
       );
     }
     if (result.returnValue !== undefined && result.returnValue !== 0)

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  canonicalBytes,
+  compareCodePoints,
+  encodeCanonical,
+  Metablock,
+  DSSEEnvelope,
+  Link,
+  pythonBytes,
+  SortedDict,
+} from '../../src/index.js';
+
+const hashDict = fc.oneof(
+  fc.record({ sha256: fc.stringMatching(/^[0-9a-f]{64}$/) }),
+  fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.string({ unit: 'binary' }), {
+    maxKeys: 3,
+  })
+);
+// Keys with surrogate pairs, U+E000–U+FFFF, control characters, quotes and digits (integer-like
+// keys are listed first by Object.keys, whatever the order they were added in).
+const key = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 8 }),
+  fc.constantFrom('1', '10', '2', 'a/b', 'a.b', 'a0', '\uffff', '😀', '"', '\\', '\n')
+);
+
+describe('SortedDict: a JSON object from keys and values, in code-point order', () => {
+  it('is encoded exactly as the object it stands for, by every encoder (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 12 }), fc.array(hashDict), (keys, pool) => {
+        const values = keys.map((_, i) => pool[i % Math.max(1, pool.length)] ?? {});
+        const obj = Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+        const sd = SortedDict.of(keys, values);
+        expect(sd.keys).toEqual([...keys].sort(compareCodePoints));
+        expect(sd.toObject()).toEqual(obj);
+        const doc = (m: unknown) => ({ materials: m, name: 'x' });
+        expect(encodeCanonical(doc(sd))).toBe(encodeCanonical(doc(obj)));
+        expect(canonicalBytes(doc(sd))).toEqual(canonicalBytes(doc(obj)));
+        for (const options of [
+          { indent: 1, separators: [',', ': '] as [string, string], sortKeys: true },
+          { sortKeys: true },
+        ])
+          expect(pythonBytes(doc(sd), options)).toEqual(pythonBytes(doc(obj), options));
+      })
+    );
+  });
+
+  it('keeps keys given in order as they are, and sorts the rest by code point', () => {
+    const inOrder = ['a.txt', 'a/x', 'a0'];
+    expect(SortedDict.of(inOrder, [1, 2, 3]).keys).toBe(inOrder);
+    // '😀' (U+1F600) sorts after U+FFFF by code point, before it by UTF-16 unit.
+    const sd = SortedDict.of(['😀', '\uffff', 'a0', 'a/x'], [1, 2, 3, 4]);
+    expect(sd.keys).toEqual(['a/x', 'a0', '\uffff', '😀']);
+    expect(sd.values).toEqual([4, 3, 2, 1]);
+    expect(sd.size).toBe(4);
+  });
+
+  it('refuses a key given twice, in order or not, and lists of different lengths', () => {
+    expect(() => SortedDict.of(['a', 'a'], [1, 2])).toThrow(/"a" repeats/);
+    expect(() => SortedDict.of(['b', 'a', 'b'], [1, 2, 3])).toThrow(/"b" repeats/);
+    expect(() => SortedDict.of(['a'], [])).toThrow(/differ in length/);
+  });
+
+  it('an envelope made for a recorded link reads its payload back as plain objects', () => {
+    const link = new Link({
+      name: 'build',
+      materials: SortedDict.of(['b', 'a'], [{ sha256: 'bb' }, { sha256: 'aa' }]),
+    });
+    expect(link.count('materials')).toBe(2);
+    expect(link.count('products')).toBe(0);
+    expect(link.artifacts('materials')).toEqual({ a: { sha256: 'aa' }, b: { sha256: 'bb' } });
+    const plain = new Metablock(link.toJSON());
+    const fast = Metablock.forValue(link.toEncodable());
+    expect(fast.payload).toEqual(plain.payload);
+    expect(fast.signedBytes()).toEqual(plain.signedBytes());
+    expect(fast.toFileBytes()).toEqual(plain.toFileBytes());
+    const dsse = DSSEEnvelope.fromPayload(link.toEncodable());
+    expect(dsse.payloadBytes).toEqual(DSSEEnvelope.fromPayload(link.toJSON()).payloadBytes);
+    expect(dsse.payload).toEqual(link.toJSON());
+  });
+});
