@@ -10,6 +10,7 @@ import {
   constants,
   createPrivateKey,
   createPublicKey,
+  createSign,
   sign as nodeSign,
   verify as nodeVerify,
   type KeyObject,
@@ -45,6 +46,12 @@ export interface PublicKeyDict {
 export interface Signer {
   readonly keyID: string;
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Signs the bytes `produce` hands to `update`, chunk by chunk, as {@link sign} signs them whole:
+   * for large metadata, which then need not be held in memory. Only schemes that hash the message
+   * as it comes (RSA, ECDSA) have it; Ed25519 reads its message twice and has not.
+   */
+  signChunks?: (produce: (update: (chunk: Uint8Array) => void) => void) => Promise<Uint8Array>;
 }
 
 export interface LoadKeyOptions {
@@ -252,7 +259,30 @@ export class Key {
   toSigner(): Signer {
     if (!this.hasPrivate) this.signSync(new Uint8Array()); // throws the explanatory KeyError
     const keyID = this.keyID;
-    return { keyID, sign: (data) => Promise.resolve(this.signSync(data)) };
+    const signer: Signer = { keyID, sign: (data) => Promise.resolve(this.signSync(data)) };
+    const rsa = this.keyType === 'rsa' ? RSA_SCHEMES[this.scheme] : undefined;
+    const priv = this.#privateKey as KeyObject;
+    const ecHash =
+      this.keyType === 'ecdsa' && ECDSA_SCHEMES.has(this.scheme) ? ecdsaHash(priv) : undefined;
+    // The same OpenSSL operations as signSync, fed chunk by chunk (createSign hashes as it goes).
+    if (rsa || ecHash) {
+      signer.signChunks = (produce) => {
+        const s = createSign(rsa ? rsa.hash : ecHash!);
+        produce((chunk) => s.update(chunk));
+        return Promise.resolve(
+          new Uint8Array(
+            rsa
+              ? s.sign({
+                  key: priv,
+                  padding: rsa.pss ? constants.RSA_PKCS1_PSS_PADDING : constants.RSA_PKCS1_PADDING,
+                  saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+                })
+              : s.sign({ key: priv, dsaEncoding: 'der' })
+          )
+        );
+      };
+    }
+    return signer;
   }
 
   /** A copy known by another keyid formula. */

@@ -27,23 +27,72 @@ export function fromBase64(text: string, what = 'base64 string'): Uint8Array {
   throw new FormatError(`${what} is not valid base64`);
 }
 
+/** The chunk a streaming {@link ByteSink} fills before handing it on. */
+const CHUNK = 256 << 10;
+/** One chunk buffer kept between streams (they run one after the other): fresh memory is dear. */
+let spare: Buffer | undefined;
+
 /**
  * A growing byte buffer for the encoders, which write a link's 100k artifacts straight into bytes.
  * It starts small (from Node's shared pool, no fresh memory for a keyid) and grows fourfold: pages
  * are touched only as they are written, so a larger jump costs nothing until used, while every
  * doubling would copy (and touch) the whole output once more — fresh memory costs several ms per
- * MiB on small VMs. Writers presize with {@link ByteSink.room} before a large dict.
+ * MiB on small VMs. Writers presize with {@link ByteSink.reserve} before a large dict.
+ *
+ * Given a `flush` callback it streams instead: each full chunk (256 KiB) is handed on and the same
+ * memory written again, so a 13 MiB link is signed or written without 13 MiB ever held. A chunk
+ * is only valid during the call. {@link ByteSink.end} hands on the rest.
  */
 export class ByteSink {
-  buf = Buffer.allocUnsafe(1 << 10);
+  buf: Buffer;
   n = 0;
+  readonly #flush: ((chunk: Uint8Array) => void) | undefined;
+
+  constructor(flush?: (chunk: Uint8Array) => void) {
+    this.#flush = flush;
+    if (flush) {
+      this.buf = spare ?? Buffer.allocUnsafe(CHUNK);
+      spare = undefined;
+    } else this.buf = Buffer.allocUnsafe(1 << 10);
+  }
+
+  get streaming(): boolean {
+    return this.#flush !== undefined;
+  }
+
+  /**
+   * Makes room for at least `min` more bytes: hands on what is written when streaming, else grows
+   * (to room for `hint` bytes, when more is sure to follow).
+   */
+  ensure(min: number, hint = min): void {
+    if (this.n + min <= this.buf.length) return;
+    if (this.#flush) {
+      if (this.n > 0) this.#flush(this.buf.subarray(0, this.n));
+      this.n = 0;
+      if (min <= this.buf.length) return;
+      hint = min; // one value larger than a chunk (a huge recorded stdout): only what it needs
+    }
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 4, this.n + Math.max(min, hint)));
+    this.buf.copy(bigger, 0, 0, this.n);
+    this.buf = bigger;
+  }
 
   /** Makes room for `k` more bytes. */
   room(k: number): void {
-    if (this.n + k <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 4, this.n + k));
-    this.buf.copy(bigger, 0, 0, this.n);
-    this.buf = bigger;
+    this.ensure(k);
+  }
+
+  /** A presizing hint for output kept in memory (a large dict ahead); nothing when streaming. */
+  reserve(k: number): void {
+    if (!this.#flush) this.ensure(k);
+  }
+
+  /** Streaming: hands on the rest, and leaves the chunk buffer for the next stream. */
+  end(): void {
+    if (!this.#flush) return;
+    if (this.n > 0) this.#flush(this.buf.subarray(0, this.n));
+    this.n = 0;
+    if (this.buf.length === CHUNK) spare = this.buf;
   }
 
   /** An ASCII string as is (the caller knows it needs no escaping). */

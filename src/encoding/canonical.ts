@@ -163,7 +163,7 @@ class ByteWriter extends ByteSink {
   /** An object from its sorted keys and their values. */
   dict(keys: readonly string[], values: readonly unknown[], segs: Segs): void {
     // `"path":{"sha256":"<64 hex>"},` is the key and 82 bytes, plus a margin (short costs a copy).
-    if (keys.length > 64) this.room(estimateDictBytes(keys, 90));
+    if (keys.length > 64) this.reserve(estimateDictBytes(keys, 90));
     this.raw('{');
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
@@ -192,4 +192,14 @@ export function canonicalBytes(value: unknown): Uint8Array {
   const w = new ByteWriter();
   w.value(value, []);
   return w.bytes();
+}
+
+/**
+ * The same bytes as {@link canonicalBytes}, handed to `flush` in chunks as they are written (each
+ * valid only during the call): a large link signed without its canonical JSON held whole.
+ */
+export function canonicalChunks(value: unknown, flush: (chunk: Uint8Array) => void): void {
+  const w = new ByteWriter(flush);
+  w.value(value, []);
+  w.end();
 }

@@ -1,4 +1,4 @@
-export { encodeCanonical, canonicalBytes } from './canonical.js';
+export { encodeCanonical, canonicalBytes, canonicalChunks } from './canonical.js';
 export { compareCodePoints, SortedDict, plainMembers } from './sorted-dict.js';
 export { parseJSON, decodeUTF8, DEFAULT_MAX_DEPTH, type ParseOptions } from './strict-json.js';
 export {
@@ -12,6 +12,7 @@ export { toHex, fromHex, toBase64, fromBase64 } from './bytes.js';
 export {
   stringifyPython,
   pythonBytes,
+  pythonChunks,
   CanonicalValue,
   type PythonDumpOptions,
 } from './python-json.js';

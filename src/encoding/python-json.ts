@@ -4,6 +4,7 @@
  * `ensure_ascii=True` (REFERENCE.md §1.1); DSSE payloads with `sort_keys=True` and default
  * separators (§1.4).
  */
+import { isAscii } from 'node:buffer';
 import { ByteSink, estimateDictBytes } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
 import { compareCodePoints, SortedDict } from './sorted-dict.js';
@@ -70,8 +71,11 @@ class PythonWriter extends ByteSink {
   readonly #ensureAscii: boolean;
   readonly #sortKeys: boolean;
 
-  constructor(readonly options: PythonDumpOptions) {
-    super();
+  constructor(
+    readonly options: PythonDumpOptions,
+    flush?: (chunk: Uint8Array) => void
+  ) {
+    super(flush);
     [this.#itemSep, this.#keySep] =
       options.separators ?? (options.indent === undefined ? [', ', ': '] : [',', ': ']);
     this.#ensureAscii = options.ensureAscii ?? true;
@@ -96,6 +100,8 @@ class PythonWriter extends ByteSink {
    * false, having written nothing, at the first non-ASCII byte in a string.
    */
   reindent(b: Uint8Array, level: number): boolean {
+    // Streamed bytes cannot be taken back: look for a non-ASCII byte first (native, SIMD).
+    if (this.streaming && !isAscii(b)) return false;
     const start = this.n;
     const item = this.#itemSep;
     const key = this.#keySep;
@@ -103,14 +109,15 @@ class PythonWriter extends ByteSink {
     let depth = level;
     // Indentation makes a link's text ~1.3× its canonical bytes: room for twice (pages untouched
     // until written cost nothing; growing would copy), checked as separators add up.
-    this.room(2 * b.length + 64);
+    this.reserve(2 * b.length + 64);
     let buf = this.buf;
     let o = this.n;
     for (let i = 0; i < b.length; i++) {
       if (buf.length - o < 256) {
         this.n = o;
-        this.room(Math.max(256, b.length - i + 64));
+        this.ensure(256, b.length - i + 64);
         buf = this.buf;
+        o = this.n;
       }
       const c = b[i];
       if (c === 34) {
@@ -130,8 +137,9 @@ class PythonWriter extends ByteSink {
           if (x === 92) buf[o++] = b[++i]; // `\"` or `\\`, as Python writes them
           if (buf.length - o < 8) {
             this.n = o;
-            this.room(Math.max(256, b.length - i + 64));
+            this.ensure(256, b.length - i + 64);
             buf = this.buf;
+            o = this.n;
           }
         }
         continue;
@@ -151,8 +159,9 @@ class PythonWriter extends ByteSink {
       if (s !== undefined) {
         if (buf.length - o < s.length + 8) {
           this.n = o;
-          this.room(s.length + b.length - i + 64);
+          this.ensure(s.length + 8, s.length + b.length - i + 64);
           buf = this.buf;
+          o = this.n;
         }
         for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k);
         if (c === 125 || c === 93) buf[o++] = c; // the closer after its indentation
@@ -205,11 +214,12 @@ class PythonWriter extends ByteSink {
     const close = `${this.pad(level + 1)}}`;
     // Per entry: separators, quotes, the digest and a margin (falling short costs a copy).
     if (keys.length > LARGE)
-      this.room(estimateDictBytes(keys, open.length + close.length + nl.length + 80));
+      this.reserve(estimateDictBytes(keys, open.length + close.length + nl.length + 80));
+    const between = this.#itemSep + nl;
     this.raw('{');
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
-      this.raw(i === 0 ? nl : this.#itemSep + nl);
+      this.raw(i === 0 ? nl : between);
       this.string(k);
       this.raw(this.#keySep);
       const x = values[i];
@@ -245,6 +255,20 @@ export function pythonBytes(value: unknown, options: PythonDumpOptions = {}): Ui
   const w = new PythonWriter(options);
   w.value(value, 0);
   return w.bytes();
+}
+
+/**
+ * The bytes of {@link pythonBytes}, handed to `flush` in chunks as they are written (each valid
+ * only during the call): a large link's file written without being held whole.
+ */
+export function pythonChunks(
+  value: unknown,
+  options: PythonDumpOptions,
+  flush: (chunk: Uint8Array) => void
+): void {
+  const w = new PythonWriter(options, flush);
+  w.value(value, 0);
+  w.end();
 }
 
 /** Python's `json.dumps(value, **options)` as a string. */

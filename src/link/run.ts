@@ -175,7 +175,8 @@ async function envelopeFor(
 function writeLink(dir: string | undefined, file: string, env: SignedMetadata): string {
   const target = dir ? join(dir, file) : file;
   if (dir && !existsSync(dir)) mkdirSync(dir, { recursive: true });
-  writeFileAtomic(target, env.toFileBytes());
+  // In chunks: a large link's file is never held whole.
+  writeFileAtomic(target, (write) => env.writeFile(write));
   return target;
 }
 

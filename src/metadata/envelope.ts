@@ -5,11 +5,13 @@
  */
 import {
   canonicalBytes,
+  canonicalChunks,
   fromBase64,
   fromHex,
   isJSONObject,
   parseJSONCanonical,
   pythonBytes,
+  pythonChunks,
   plainMembers,
   SortedDict,
   CanonicalValue,
@@ -77,6 +79,8 @@ export interface SignedMetadata {
   toFileText(): string;
   /** The file's bytes: the UTF-8 of {@link toFileText}, written without building the string. */
   toFileBytes(): Uint8Array;
+  /** The bytes of {@link toFileBytes} handed to `write` in chunks (each valid only during the call). */
+  writeFile(write: (chunk: Uint8Array) => void): void;
 }
 
 function parseSignatures(
@@ -197,7 +201,13 @@ export class Metablock implements SignedMetadata {
   }
 
   async sign(signer: Signer, options: { append?: boolean } = {}): Promise<void> {
-    const sig = await signer.sign(this.signedBytes());
+    // A signer that hashes as it goes gets the canonical JSON in chunks, never held whole (a
+    // recorded link's can be 10 MiB, and fresh memory is dear); the file is then written from the
+    // value, which gives the same bytes as re-spacing them.
+    const sig =
+      this.#bytes === undefined && signer.signChunks
+        ? await signer.signChunks((update) => canonicalChunks(this.#value, update))
+        : await signer.sign(this.signedBytes());
     const entry: SignatureEntry = { keyid: signer.keyID, sig: toHex(sig) };
     this.#signatures = options.append
       ? [...this.#signatures.filter((s) => s.keyid !== signer.keyID), entry]
@@ -213,10 +223,18 @@ export class Metablock implements SignedMetadata {
   }
 
   toFileBytes(): Uint8Array {
-    // Signed (or read): `signed` is written from its canonical bytes, which are what the
-    // signature covers, without encoding the payload a second time (see CanonicalValue).
+    return pythonBytes(this.#fileValue(), METABLOCK_FILE);
+  }
+
+  writeFile(write: (chunk: Uint8Array) => void): void {
+    pythonChunks(this.#fileValue(), METABLOCK_FILE, write);
+  }
+
+  #fileValue(): object {
+    // With canonical bytes at hand (read, or signed whole), `signed` is written from them — they
+    // are what the signature covers — without encoding the payload again (see CanonicalValue).
     const signed = this.#bytes ? new CanonicalValue(this.#bytes, this.#value) : this.#value;
-    return pythonBytes({ signatures: this.#signatures, signed }, METABLOCK_FILE);
+    return { signatures: this.#signatures, signed };
   }
 }
 
@@ -305,6 +323,10 @@ export class DSSEEnvelope implements SignedMetadata {
 
   toFileBytes(): Uint8Array {
     return pythonBytes(this.toJSON(), { sortKeys: true });
+  }
+
+  writeFile(write: (chunk: Uint8Array) => void): void {
+    write(this.toFileBytes());
   }
 }
 

@@ -17,14 +17,22 @@ const REASONS: Record<string, string> = {
   EDQUOT: 'disk quota exceeded',
 };
 
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+/**
+ * What a file is written from: text, bytes, or a function handing `write` the bytes in chunks (a
+ * large link, never held whole). Whatever that function throws leaves no file and is rethrown.
+ */
+export type FileContent = string | Uint8Array | ((write: (chunk: Uint8Array) => void) => void);
+
+export function writeFileAtomic(path: string, data: FileContent, mode = 0o644): void {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', mode);
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    const out = (fd = openSync(tmp, 'wx', mode));
+    const write = (buf: Uint8Array): void => {
+      for (let off = 0; off < buf.length;) off += writeSync(out, buf, off, buf.length - off);
+    };
+    if (typeof data === 'function') data(write);
+    else write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -32,6 +40,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
+    // What the content function threw (an encoding error, say) is not a failure to write.
+    if (!(err instanceof Error && 'syscall' in err)) throw err;
     const code = (err as { code?: string }).code ?? '';
     throw new InputError(
       `cannot write ${path}: ${REASONS[code] ?? code ?? String(err)}${code === 'ENOSPC' || code === 'EACCES' ? ' (the previous file, if any, is unchanged)' : ''}`,

@@ -98,9 +98,7 @@ export async function signed(
   signers: Party[],
   dsse = false
 ): Promise<SignedMetadata> {
-  const env: SignedMetadata = dsse
-    ? DSSEEnvelope.fromPayload(body)
-    : new Metablock(body as never);
+  const env: SignedMetadata = dsse ? DSSEEnvelope.fromPayload(body) : new Metablock(body as never);
   for (const [i, p] of signers.entries()) await env.sign(p.key.toSigner(), { append: i > 0 });
   return env;
 }
