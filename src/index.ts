@@ -33,6 +33,7 @@ export {
   canonicalChunks,
   CanonicalValue,
   SortedDict,
+  DigestTable,
   compareCodePoints,
   type PythonDumpOptions,
   type JSONValue,

@@ -15,6 +15,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { DigestTable } from '../encoding/index.js';
 import { RecordError } from '../errors.js';
 import type { HashDict } from './types.js';
 
@@ -69,7 +70,6 @@ function lineEndingNormalizer(): { push(chunk: Buffer): Buffer; end(): Buffer } 
 }
 
 interface HashOutcome {
-  digests: HashDict;
   /** Bytes read from the file (before normalisation). */
   bytes: number;
   /** Size or modification time differed before and after reading, or the read count differed. */
@@ -77,8 +77,9 @@ interface HashOutcome {
 }
 
 /**
- * Hashes one open file. Shared verbatim with the worker script (see WORKER_SOURCE): it may use only
- * its parameters, `Buffer` and `lineEndingNormalizer`.
+ * Hashes one open file into `out` at `at`: each algorithm's raw digest in turn (see {@link
+ * DigestTable}). Shared verbatim with the worker script (see WORKER_SOURCE): it may use only its
+ * parameters, `Buffer` and `lineEndingNormalizer`.
  *
  * A file that fits the buffer costs two reads: the second must find end of file, so a short first
  * read is never taken for the whole file (procfs and the like return short reads before the end).
@@ -95,24 +96,33 @@ function hashOpenFile(
   fd: number,
   algorithms: readonly string[],
   normalize: boolean,
-  buffer: Buffer
+  buffer: Buffer,
+  out: Uint8Array,
+  at: number
 ): HashOutcome {
-  const digests: HashDict = {};
   let total = fs.readSync(fd, buffer, 0, buffer.length, null);
   if (total < buffer.length) {
     // The rest of the buffer takes the check read: any byte there means the file did not end.
     const more = fs.readSync(fd, buffer, total, buffer.length - total, null);
-    if (more !== 0) return { digests, bytes: total + more, changed: true };
+    if (more !== 0) return { bytes: total + more, changed: true };
     const data = buffer.subarray(0, total);
     if (!normalize && crypto.hash) {
       // One-shot hashing skips a Hash object per file and algorithm.
-      for (const a of algorithms) digests[a] = crypto.hash(a, data, 'hex');
+      for (const a of algorithms) {
+        const d = crypto.hash(a, data, 'buffer') as unknown as Buffer;
+        out.set(d, at);
+        at += d.length;
+      }
     } else {
       const normalizer = normalize ? lineEndingNormalizer() : undefined;
-      const out = normalizer ? Buffer.concat([normalizer.push(data), normalizer.end()]) : data;
-      for (const a of algorithms) digests[a] = crypto.createHash(a).update(out).digest('hex');
+      const all = normalizer ? Buffer.concat([normalizer.push(data), normalizer.end()]) : data;
+      for (const a of algorithms) {
+        const d = crypto.createHash(a).update(all).digest();
+        out.set(d, at);
+        at += d.length;
+      }
     }
-    return { digests, bytes: total, changed: false };
+    return { bytes: total, changed: false };
   }
   const before = fs.fstatSync(fd);
   const hashes = algorithms.map((a) => crypto.createHash(a));
@@ -128,11 +138,15 @@ function hashOpenFile(
     const tail = normalizer.end();
     for (const h of hashes) h.update(tail);
   }
-  algorithms.forEach((a, i) => (digests[a] = hashes[i].digest('hex')));
+  for (const h of hashes) {
+    const d = h.digest();
+    out.set(d, at);
+    at += d.length;
+  }
   const after = fs.fstatSync(fd);
   const changed =
     total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs;
-  return { digests, bytes: total, changed };
+  return { bytes: total, changed };
 }
 
 type JobResult = HashOutcome | { error: string; code: string };
@@ -146,7 +160,9 @@ function hashPathSync(
   path: string,
   algorithms: readonly string[],
   normalize: boolean,
-  buffer: Buffer
+  buffer: Buffer,
+  out: Uint8Array,
+  at: number
 ): JobResult {
   let fd: number;
   try {
@@ -155,7 +171,16 @@ function hashPathSync(
     return failure(err);
   }
   try {
-    return hashOpenFile({ readSync, fstatSync }, nodeCrypto, fd, algorithms, normalize, buffer);
+    return hashOpenFile(
+      { readSync, fstatSync },
+      nodeCrypto,
+      fd,
+      algorithms,
+      normalize,
+      buffer,
+      out,
+      at
+    );
   } catch (err) {
     return failure(err);
   } finally {
@@ -168,9 +193,9 @@ function hashPathSync(
  * unclaimed batch with an atomic increment on a shared counter (slot 0 = next batch to claim,
  * slot 1 = batches posted). Workers thus balance among themselves without a round trip to the main
  * thread, which may be busy walking or descheduled on a loaded machine. A batch claimed before its
- * message arrived is hashed as soon as it does (messages arrive in posting order). One message per
- * batch keeps messaging cost per file negligible, and a batch's results travel packed (see
- * {@link PackedResults}).
+ * message arrived is hashed as soon as it does (messages arrive in posting order). Digests go
+ * straight into the shared table at the file's index (see {@link DigestTable}); the batch's reply
+ * carries only its byte count and its rare failures (see {@link BatchDone}).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -179,30 +204,29 @@ const crypto = require('node:crypto');
 ${lineEndingNormalizer.toString()}
 const hashOpenFile = ${hashOpenFile.toString()};
 const buffer = Buffer.allocUnsafe(${CHUNK});
-const { shared, algorithms, normalize, prefix } = workerData;
+const { shared, table, stride, algorithms, normalize, prefix } = workerData;
 const counters = new Int32Array(shared);
+const out = new Uint8Array(table);
 const batches = new Map();
 let awaited = -1;
-function hash(path) {
+function hash(path, index) {
   let fd;
   try { fd = fs.openSync(path.charCodeAt(0) === 47 ? path : prefix + path, 'r'); } catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
-  try { return hashOpenFile(fs, crypto, fd, algorithms, normalize, buffer); }
+  try { return hashOpenFile(fs, crypto, fd, algorithms, normalize, buffer, out, index * stride); }
   catch (e) { return { error: e.message, code: e.code || 'EIO' }; }
   finally { fs.closeSync(fd); }
 }
 function run(id) {
-  const paths = batches.get(id);
+  const { start, paths } = batches.get(id);
   batches.delete(id);
-  let hex = '';
-  const bytes = [];
+  let bytes = 0;
   const odd = [];
   for (let k = 0; k < paths.length; k++) {
-    const r = hash(paths[k]);
-    bytes.push(r.bytes || 0);
+    const r = hash(paths[k], start + k);
+    bytes += r.bytes || 0;
     if (r.error !== undefined || r.changed) odd.push(k, r);
-    else for (const a of algorithms) hex += r.digests[a];
   }
-  parentPort.postMessage({ id, hex, bytes, odd });
+  parentPort.postMessage({ id, bytes, odd });
 }
 function pump() {
   while (awaited === -1) {
@@ -214,26 +238,24 @@ function pump() {
   }
 }
 parentPort.on('message', (msg) => {
-  batches.set(msg.id, msg.paths);
+  batches.set(msg.id, msg);
   if (msg.id === awaited) { awaited = -1; run(msg.id); }
   pump();
 });
 `;
 
 /**
- * A worker's results for one batch: the digests of the files hashed cleanly concatenated in file
- * and algorithm order (hex digests have fixed lengths), the bytes read per file, and the rare
- * failures as `[index, result]` pairs. Cloning one string and one number array costs about a third
- * of cloning an object per file (~1.7 µs a file, split between the worker and this thread).
+ * A worker's reply for one batch, whose digests are in the shared table already: the bytes read
+ * (for progress) and the rare failures as `[index in batch, result]` pairs.
  */
-interface PackedResults {
+interface BatchDone {
   id: number;
-  hex: string;
-  bytes: number[];
+  bytes: number;
   odd: (number | JobResult)[];
 }
 
-const HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+/** Raw digest bytes per algorithm. */
+const DIGEST_BYTES: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
 /** Progress: files hashed, files found so far (the walk and the hashing overlap), bytes hashed. */
 export type ProgressCallback = (filesDone: number, filesTotal: number, bytesDone: number) => void;
@@ -276,7 +298,17 @@ export function checkAlgorithms(algorithms: readonly string[]): void {
   }
 }
 
-function toDigests(path: string, r: JobResult): HashDict {
+/**
+ * The algorithms in the order a digest table holds them: sorted, each once (a hash dict's keys).
+ * @throws RecordError as {@link checkAlgorithms}
+ */
+function tableAlgorithms(algorithms: readonly string[]): string[] {
+  checkAlgorithms(algorithms);
+  return [...new Set(algorithms)].sort();
+}
+
+/** @throws RecordError when `r` is a failure: unreadable, or changed while hashed. */
+function checkResult(path: string, r: JobResult): void {
   if ('error' in r) {
     throw new RecordError(
       `cannot read ${path}: ${r.code === 'EACCES' ? 'permission denied' : r.error}`,
@@ -292,7 +324,6 @@ function toDigests(path: string, r: JobResult): HashDict {
       hint: 'record the step again once nothing writes to its files',
     });
   }
-  return r.digests;
 }
 
 /** Hashes one file in this thread. @throws RecordError (unreadable, changed while hashed) */
@@ -301,11 +332,14 @@ export function hashFileSync(
   algorithms: readonly string[] = ['sha256'],
   normalizeLineEndings = false
 ): HashDict {
-  checkAlgorithms(algorithms);
-  return toDigests(
+  const algs = tableAlgorithms(algorithms);
+  const widths = algs.map((a) => DIGEST_BYTES[a]);
+  const out = new Uint8Array(widths.reduce((x, y) => x + y, 0));
+  checkResult(
     path,
-    hashPathSync(path, algorithms, normalizeLineEndings, Buffer.allocUnsafe(CHUNK))
+    hashPathSync(path, algs, normalizeLineEndings, Buffer.allocUnsafe(CHUNK), out, 0)
   );
+  return new DigestTable(algs, widths, out).dict(0);
 }
 
 /**
@@ -320,6 +354,7 @@ export async function hashFile(
 ): Promise<HashDict> {
   checkAlgorithms(algorithms);
   let result: JobResult;
+  const digests: HashDict = {};
   try {
     const fh = await open(path, 'r');
     try {
@@ -341,10 +376,8 @@ export async function hashFile(
       const tail = normalizer?.end();
       if (tail) for (const h of hashes) h.update(tail);
       const after = await fh.stat();
-      const digests: HashDict = {};
       algorithms.forEach((a, i) => (digests[a] = hashes[i].digest('hex')));
       result = {
-        digests,
         bytes: total,
         // As hashOpenFile: a file read whole by its first read (the second found the end) is a
         // snapshot; one that took more reads must have kept its size and mtime.
@@ -358,7 +391,8 @@ export async function hashFile(
   } catch (err) {
     result = failure(err);
   }
-  return toDigests(path, result);
+  checkResult(path, result);
+  return digests;
 }
 
 /** Files per message to a worker: large enough that messaging is noise, small enough to balance. */
@@ -385,6 +419,9 @@ const PROGRESS_INTERVAL_MS = 100;
  */
 export class HashPool {
   readonly #algorithms: readonly string[];
+  readonly #widths: readonly number[];
+  /** Digest bytes a file. */
+  readonly #stride: number;
   readonly #normalize: boolean;
   #threads: number;
   readonly #eager: boolean;
@@ -392,8 +429,13 @@ export class HashPool {
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #paths: string[] = [];
   readonly #prefix: string;
-  /** Digests by path index; a file that failed has none, and its result is in #failures. */
-  readonly #digests: HashDict[] = [];
+  /**
+   * The digests, `#stride` bytes a file by path index, in memory shared with the workers, which
+   * write theirs in place. It grows as paths are added (pages are touched only when written).
+   */
+  readonly #table: GrowableShared;
+  readonly #out: Uint8Array;
+  /** Files that could not be hashed (their table rows mean nothing), by path index. */
   readonly #failures = new Map<number, JobResult>();
   /** Path index range of each posted batch: batch i is [#batchStart[i], #batchStart[i + 1] ?? #sent). */
   readonly #batchStart: number[] = [];
@@ -409,14 +451,17 @@ export class HashPool {
   #settle: (() => void) | undefined;
 
   constructor(options: HashOptions = {}) {
-    this.#algorithms = options.algorithms ?? ['sha256'];
-    checkAlgorithms(this.#algorithms);
+    this.#algorithms = tableAlgorithms(options.algorithms ?? ['sha256']);
+    this.#widths = this.#algorithms.map((a) => DIGEST_BYTES[a]);
+    this.#stride = this.#widths.reduce((a, b) => a + b, 0);
     this.#normalize = options.normalizeLineEndings ?? false;
     this.#threads = options.concurrency ?? availableParallelism() - 1;
     this.#onProgress = options.onProgress;
     this.#onWarning = options.onWarning;
     this.#eager = options.eager ?? false;
     this.#prefix = options.prefix ?? '';
+    this.#table = growableTable();
+    this.#out = new Uint8Array(this.#table);
   }
 
   /** The path to open for a queued one. */
@@ -435,6 +480,14 @@ export class HashPool {
 
   add(path: string): number {
     const n = this.#paths.push(path);
+    const table = this.#table;
+    if (n * this.#stride > table.byteLength) {
+      if (n * this.#stride > table.maxByteLength)
+        throw new RecordError(`too many files to record at once (${n})`, {
+          hint: 'record the tree in parts, in several steps',
+        });
+      table.grow(Math.min(table.maxByteLength, Math.max(2 * table.byteLength, 64 << 10)));
+    }
     if (this.#threads === 0) return n - 1;
     if (this.#workers.length === 0) {
       // A cheap estimate of the queued bytes: one stat per SAMPLE_EVERY files.
@@ -457,6 +510,8 @@ export class HashPool {
     const shared = new SharedArrayBuffer(8);
     const workerData = {
       shared,
+      table: this.#table,
+      stride: this.#stride,
       algorithms: this.#algorithms,
       normalize: this.#normalize,
       prefix: this.#prefix,
@@ -467,7 +522,7 @@ export class HashPool {
         // otherwise make it an ES module, where `require` does not exist).
         const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
         const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv });
-        worker.on('message', (msg: PackedResults) => this.#storePacked(msg));
+        worker.on('message', (msg: BatchDone) => this.#batchDone(msg));
         worker.on('error', (err) => {
           this.#failure ??= err;
           this.#settle?.();
@@ -492,7 +547,7 @@ export class HashPool {
     this.#batchStart.push(start);
     this.#sent += size;
     const paths = this.#paths.slice(start, start + size);
-    for (const w of this.#workers) w.postMessage({ id, paths });
+    for (const w of this.#workers) w.postMessage({ id, start, paths });
     Atomics.store(this.#counters!, 1, id + 1);
   }
 
@@ -506,55 +561,34 @@ export class HashPool {
     }
   }
 
-  /** One file's result, by path index. */
-  #put(index: number, r: JobResult): void {
+  /** One file hashed here, by path index: its digests are in the table, a failure is kept aside. */
+  #hashHere(index: number): void {
+    this.#buffer ??= Buffer.allocUnsafe(CHUNK);
+    const r = hashPathSync(
+      this.#open(this.#paths[index]),
+      this.#algorithms,
+      this.#normalize,
+      this.#buffer,
+      this.#out,
+      index * this.#stride
+    );
     if ('bytes' in r) this.#bytes += r.bytes;
     if ('error' in r || r.changed) this.#failures.set(index, r);
-    else this.#digests[index] = r.digests;
   }
 
-  /** A batch hashed here. */
-  #store(id: number, results: JobResult[]): void {
-    const start = this.#batchStart[id];
-    results.forEach((r, k) => this.#put(start + k, r));
-    this.#stored(results.length);
-  }
-
-  /** A worker's batch (see {@link PackedResults}): digests sliced off the hex, one object a file. */
-  #storePacked(msg: PackedResults): void {
+  /** A worker's batch is hashed (see {@link BatchDone}). */
+  #batchDone(msg: BatchDone): void {
     const start = this.#batchStart[msg.id];
-    const odd = new Map<number, JobResult>();
     for (let i = 0; i < msg.odd.length; i += 2)
-      odd.set(msg.odd[i] as number, msg.odd[i + 1] as JobResult);
-    let at = 0;
-    for (let k = 0; k < msg.bytes.length; k++) {
-      const r = odd.get(k);
-      if (r) {
-        this.#put(start + k, r);
-        continue;
-      }
-      const digests: HashDict = {};
-      for (const a of this.#algorithms) digests[a] = msg.hex.slice(at, (at += HEX_LENGTH[a]));
-      this.#digests[start + k] = digests;
-      this.#bytes += msg.bytes[k];
-    }
-    this.#stored(msg.bytes.length);
+      this.#failures.set(start + (msg.odd[i] as number), msg.odd[i + 1] as JobResult);
+    this.#bytes += msg.bytes;
+    this.#stored((this.#batchStart[msg.id + 1] ?? this.#sent) - start);
   }
 
   #stored(count: number): void {
     this.#done += count;
     this.#progress(false);
     if (this.#done === this.#paths.length && this.#sent === this.#paths.length) this.#settle?.();
-  }
-
-  #hashHere(index: number): JobResult {
-    this.#buffer ??= Buffer.allocUnsafe(CHUNK);
-    return hashPathSync(
-      this.#open(this.#paths[index]),
-      this.#algorithms,
-      this.#normalize,
-      this.#buffer
-    );
   }
 
   #progress(final: boolean): void {
@@ -586,15 +620,17 @@ export class HashPool {
         this.#start();
         if (this.#workers.length > 0) return;
       }
-      const i = this.#sent++;
-      this.#put(i, this.#hashHere(i));
+      this.#hashHere(this.#sent++);
       this.#done++;
       this.#progress(false);
     }
   }
 
-  /** Waits for every queued file. @throws RecordError for a file unreadable or changed while hashed. */
-  async finish(): Promise<HashDict[]> {
+  /**
+   * Waits for every queued file; their digests by path index.
+   * @throws RecordError for a file unreadable or changed while hashed.
+   */
+  async finish(): Promise<DigestTable> {
     try {
       if (this.#workers.length === 0 && this.#worthWorkers()) this.#start();
       if (this.#workers.length === 0) this.#hashInline();
@@ -612,9 +648,8 @@ export class HashPool {
         ) {
           const start = this.#batchStart[id];
           const end = this.#batchStart[id + 1] ?? this.#sent;
-          const results: JobResult[] = [];
-          for (let i = start; i < end; i++) results.push(this.#hashHere(i));
-          this.#store(id, results);
+          for (let i = start; i < end; i++) this.#hashHere(i);
+          this.#stored(end - start);
         }
         if (!this.#failure && this.#done < this.#paths.length)
           await new Promise<void>((resolve) => (this.#settle = resolve));
@@ -625,9 +660,13 @@ export class HashPool {
         // The first failing file in the order given, as if they had been hashed one by one.
         let first = Infinity;
         for (const i of this.#failures.keys()) first = Math.min(first, i);
-        toDigests(this.#paths[first], this.#failures.get(first)!);
+        checkResult(this.#paths[first], this.#failures.get(first)!);
       }
-      return this.#digests;
+      return new DigestTable(
+        this.#algorithms,
+        this.#widths,
+        new Uint8Array(this.#table, 0, this.#paths.length * this.#stride)
+      );
     } finally {
       await this.close();
     }
@@ -641,6 +680,31 @@ export class HashPool {
   }
 }
 
+/** A growable SharedArrayBuffer (ES2024, in Node since 20.0; not in this project's `lib`). */
+interface GrowableShared extends SharedArrayBuffer {
+  readonly maxByteLength: number;
+  grow(byteLength: number): void;
+}
+const Growable = SharedArrayBuffer as unknown as new (
+  byteLength: number,
+  options: { maxByteLength: number }
+) => GrowableShared;
+
+/**
+ * Shared memory for a digest table that grows with the files found: address space is reserved
+ * for up to 1 GiB (32M files at sha256), less where the system will not reserve that much.
+ */
+function growableTable(): GrowableShared {
+  for (const max of [1 << 30, 64 << 20]) {
+    try {
+      return new Growable(0, { maxByteLength: max });
+    } catch {
+      // reserve less
+    }
+  }
+  return new Growable(0, { maxByteLength: 4 << 20 });
+}
+
 /** Hashes many files, in order, on the worker pool. @throws RecordError */
 export async function hashFiles(
   paths: readonly string[],
@@ -648,5 +712,5 @@ export async function hashFiles(
 ): Promise<HashDict[]> {
   const pool = new HashPool(options);
   for (const p of paths) pool.add(p);
-  return pool.finish();
+  return (await pool.finish()).dicts();
 }

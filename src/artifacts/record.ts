@@ -375,10 +375,12 @@ export async function recordArtifacts(
   }
 
   // The walk is done; hashing has been running on the workers meanwhile.
-  const digests = await pool.finish();
+  const table = await pool.finish();
   const keys = w.files;
-  const values: HashDict[] =
-    digests.length === keys.length ? digests : keys.map((_, i) => digests[i]);
+  // Digests stay raw bytes, written as hex by the encoders, unless something is added to them.
+  if (!options.recordMode && uris.length === 0)
+    return new Recorded(SortedDict.of(keys, table), w.excluded, excludePatterns, warnings);
+  const values: HashDict[] = table.dicts();
   if (options.recordMode) {
     // After hashing, through symlinks like the content (a link's own mode means nothing on Linux).
     for (let i = 0; i < keys.length; i++) {

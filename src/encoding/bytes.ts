@@ -1,5 +1,6 @@
 /** Hex and base64 helpers with strict decoding (malformed input is an error, never silently dropped). */
 import { FormatError } from '../errors.js';
+import { DigestTable } from './sorted-dict.js';
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
@@ -127,6 +128,21 @@ export class ByteSink {
     buf[n++] = 34;
     this.n = n;
     return true;
+  }
+
+  /**
+   * One entry of a digest table from byte `at`: each algorithm's `heads[j]` (its key and the
+   * separators before it, written as is) and its digest as lowercase hex. Returns the next entry's `at`.
+   */
+  digestRow(t: DigestTable, at: number, heads: readonly string[]): number {
+    for (let j = 0; j < heads.length; j++) {
+      const w = t.widths[j];
+      this.raw(heads[j]);
+      this.room(2 * w);
+      this.n = DigestTable.hex(t.bytes, at, w, this.buf, this.n);
+      at += w;
+    }
+    return at;
   }
 
   bytes(): Uint8Array {

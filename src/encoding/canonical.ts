@@ -12,7 +12,7 @@
 import { FormatError } from '../errors.js';
 import { ByteSink, estimateDictBytes } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
-import { compareCodePoints, SortedDict } from './sorted-dict.js';
+import { compareCodePoints, SortedDict, type DigestTable } from './sorted-dict.js';
 
 export { compareCodePoints };
 
@@ -147,7 +147,10 @@ class ByteWriter extends ByteSink {
       }
       return this.raw(']');
     }
-    if (value instanceof SortedDict) return this.dict(value.keys, value.values, segs);
+    if (value instanceof SortedDict)
+      return value.digests
+        ? this.digestDict(value.keys, value.digests, segs)
+        : this.dict(value.keys, value.values, segs);
     const obj = (value instanceof Map ? Object.fromEntries(value) : value) as Record<
       string,
       unknown
@@ -158,6 +161,25 @@ class ByteWriter extends ByteSink {
       keys.map((k) => obj[k]),
       segs
     );
+  }
+
+  /** An object from its sorted keys and hash dicts held as raw digests (hex written from bytes). */
+  digestDict(keys: readonly string[], t: DigestTable, segs: Segs): void {
+    if (keys.length > 64)
+      this.reserve(estimateDictBytes(keys, 8 + t.stride * 2 + t.widths.length * 12));
+    const heads = t.algorithms.map((a, j) => `${j === 0 ? '{' : '",'}"${a}":"`);
+    let at = 0;
+    this.raw('{');
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0) this.raw(',');
+      segs.push(keys[i]);
+      this.string(keys[i], segs);
+      segs.pop();
+      this.raw(':');
+      at = this.digestRow(t, at, heads);
+      this.raw('"}');
+    }
+    this.raw('}');
   }
 
   /** An object from its sorted keys and their values. */

@@ -7,7 +7,7 @@
 import { isAscii } from 'node:buffer';
 import { ByteSink, estimateDictBytes } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
-import { compareCodePoints, SortedDict } from './sorted-dict.js';
+import { compareCodePoints, SortedDict, type DigestTable } from './sorted-dict.js';
 
 export interface PythonDumpOptions {
   /** Spaces per level; `undefined` writes everything on one line (Python's `indent=None`). */
@@ -194,7 +194,10 @@ class PythonWriter extends ByteSink {
       return this.raw(']');
     }
     // Sorted already (recorded artifacts), whatever the options: no other order is more natural.
-    if (v instanceof SortedDict) return this.dict(v.keys, v.values, level);
+    if (v instanceof SortedDict)
+      return v.digests
+        ? this.digestDict(v.keys, v.digests, level)
+        : this.dict(v.keys, v.values, level);
     // A Map (a link's artifacts as the verifier reads them, sorted-json.ts) is written as its object.
     const obj = (v instanceof Map ? Object.fromEntries(v) : v) as Record<string, unknown>;
     const keys = this.#sortKeys ? sortedKeys(obj) : Object.keys(obj);
@@ -203,6 +206,37 @@ class PythonWriter extends ByteSink {
       keys.map((k) => obj[k]),
       level
     );
+  }
+
+  /** An object from its keys and hash dicts held as raw digests (hex written from bytes). */
+  digestDict(keys: readonly string[], t: DigestTable, level: number): void {
+    if (keys.length === 0) return this.raw('{}');
+    const nl = this.pad(level + 1);
+    const between = this.#itemSep + nl;
+    const inner = this.pad(level + 2);
+    // `{` or `",` then the algorithm's key; the digest; `"` and the closing brace.
+    const heads = t.algorithms.map(
+      (a, j) => `${j === 0 ? '{' : `"${this.#itemSep}`}${inner}"${a}"${this.#keySep}"`
+    );
+    const close = `"${this.pad(level + 1)}}`;
+    if (keys.length > LARGE)
+      this.reserve(
+        estimateDictBytes(
+          keys,
+          between.length + close.length + 8 + heads.join('').length + 2 * t.stride
+        )
+      );
+    let at = 0;
+    this.raw('{');
+    for (let i = 0; i < keys.length; i++) {
+      this.raw(i === 0 ? nl : between);
+      this.string(keys[i]);
+      this.raw(this.#keySep);
+      at = this.digestRow(t, at, heads);
+      this.raw(close);
+    }
+    this.raw(this.pad(level));
+    this.raw('}');
   }
 
   /** An object from its keys, in the order to write, and their values. */

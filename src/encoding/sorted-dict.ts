@@ -22,24 +22,96 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** `hex[b]`: the two lowercase hex digits of byte `b` as char codes, high digit in the high byte. */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
+  const d = b.toString(16).padStart(2, '0');
+  return (d.charCodeAt(0) << 8) | d.charCodeAt(1);
+});
+
+/**
+ * Hash dicts held as raw digests, `stride` bytes an entry: entry `i` is `{[algorithms[j]]: hex}`
+ * with the algorithms in sorted order (as a hash dict's keys are written). What the hash pool
+ * records into memory shared with its workers, and the encoders write as hex straight from the
+ * bytes: 100k files cost no digest strings, no hash dict objects, no copies between threads.
+ */
+export class DigestTable {
+  readonly stride: number;
+
+  /** @param widths digest bytes per algorithm; `algorithms` must be sorted. */
+  constructor(
+    readonly algorithms: readonly string[],
+    readonly widths: readonly number[],
+    readonly bytes: Uint8Array
+  ) {
+    this.stride = widths.reduce((a, b) => a + b, 0);
+  }
+
+  get size(): number {
+    return this.bytes.length / this.stride;
+  }
+
+  /** Entry `i` as a hash dict. */
+  dict(i: number): Record<string, string> {
+    const b = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    const out: Record<string, string> = {};
+    let at = i * this.stride;
+    this.algorithms.forEach((a, j) => {
+      out[a] = b.toString('hex', at, (at += this.widths[j]));
+    });
+    return out;
+  }
+
+  dicts(): Record<string, string>[] {
+    return Array.from({ length: this.size }, (_, i) => this.dict(i));
+  }
+
+  /** The entries in the order of `order` (indices into this table). */
+  permuted(order: readonly number[]): DigestTable {
+    const s = this.stride;
+    const out = new Uint8Array(order.length * s);
+    order.forEach((from, to) => out.set(this.bytes.subarray(from * s, from * s + s), to * s));
+    return new DigestTable(this.algorithms, this.widths, out);
+  }
+
+  /** Writes the hex of `width` bytes at `at` into `buf` at `o`; returns the new `o`. */
+  static hex(bytes: Uint8Array, at: number, width: number, buf: Uint8Array, o: number): number {
+    for (let k = at; k < at + width; k++) {
+      const pair = HEX_PAIRS[bytes[k]];
+      buf[o++] = pair >> 8;
+      buf[o++] = pair & 0xff;
+    }
+    return o;
+  }
+}
+
 /**
  * A JSON object as its keys, unique and in code-point order, and their values: what the encoders
  * (canonical JSON, Python's `json.dumps(sort_keys=True)`) write without sorting or looking up a key.
+ * The values may be a {@link DigestTable} (recorded artifacts), made hash dicts only if read.
  * Made by {@link SortedDict.of}, which sorts only when the keys are not in order already.
  */
 export class SortedDict<V = unknown> {
+  #values: readonly V[] | undefined;
+
   private constructor(
     readonly keys: readonly string[],
-    readonly values: readonly V[]
-  ) {}
+    values: readonly V[] | undefined,
+    /** The values as raw digests, when they are hash dicts recorded as such. */
+    readonly digests?: DigestTable
+  ) {
+    this.#values = values;
+  }
 
   /**
    * The dict of `keys[i]: values[i]`, in code-point order of the keys (one pass to check the order,
    * a sort only when it is not). @throws Error when a key repeats: the caller must not give one twice.
    */
-  static of<V>(keys: readonly string[], values: readonly V[]): SortedDict<V> {
-    if (keys.length !== values.length)
-      throw new Error('SortedDict: keys and values differ in length');
+  static of(keys: readonly string[], values: DigestTable): SortedDict<Record<string, string>>;
+  static of<V>(keys: readonly string[], values: readonly V[]): SortedDict<V>;
+  static of<V>(keys: readonly string[], values: readonly V[] | DigestTable): SortedDict<V> {
+    const table = values instanceof DigestTable ? values : undefined;
+    const count = table ? table.size : (values as readonly V[]).length;
+    if (keys.length !== count) throw new Error('SortedDict: keys and values differ in length');
     let order = 0; // 0 sorted so far, else the first out of order
     for (let i = 1; i < keys.length; i++) {
       const c = compareCodePoints(keys[i - 1], keys[i]);
@@ -49,25 +121,37 @@ export class SortedDict<V = unknown> {
         break;
       }
     }
-    if (order === 0) return new SortedDict(keys, values);
+    if (order === 0)
+      return table
+        ? new SortedDict<V>(keys, undefined, table)
+        : new SortedDict(keys, values as readonly V[]);
     const index = keys.map((_, i) => i).sort((a, b) => compareCodePoints(keys[a], keys[b]));
     for (let i = 1; i < index.length; i++)
       if (keys[index[i - 1]] === keys[index[i]])
         throw new Error(`SortedDict: the key ${JSON.stringify(keys[index[i]])} repeats`);
-    return new SortedDict(
-      index.map((i) => keys[i]),
-      index.map((i) => values[i])
-    );
+    const sortedKeys = index.map((i) => keys[i]);
+    return table
+      ? new SortedDict<V>(sortedKeys, undefined, table.permuted(index))
+      : new SortedDict(
+          sortedKeys,
+          index.map((i) => (values as readonly V[])[i])
+        );
   }
 
   get size(): number {
     return this.keys.length;
   }
 
+  /** The values, in key order (made from the digest table on first read, if held as one). */
+  get values(): readonly V[] {
+    return (this.#values ??= this.digests!.dicts() as V[]);
+  }
+
   /** As a plain object (keys inserted in order). */
   toObject(): Record<string, V> {
     const out: Record<string, V> = {};
-    for (let i = 0; i < this.keys.length; i++) out[this.keys[i]] = this.values[i];
+    const values = this.values;
+    for (let i = 0; i < this.keys.length; i++) out[this.keys[i]] = values[i];
     return out;
   }
 }

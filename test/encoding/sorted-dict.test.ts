@@ -9,6 +9,7 @@ import {
   Link,
   pythonBytes,
   SortedDict,
+  DigestTable,
 } from '../../src/index.js';
 
 const hashDict = fc.oneof(
@@ -77,5 +78,44 @@ describe('SortedDict: a JSON object from keys and values, in code-point order', 
     const dsse = DSSEEnvelope.fromPayload(link.toEncodable());
     expect(dsse.payloadBytes).toEqual(DSSEEnvelope.fromPayload(link.toJSON()).payloadBytes);
     expect(dsse.payload).toEqual(link.toJSON());
+  });
+});
+
+describe('DigestTable: hash dicts as raw digests, written as hex by the encoders', () => {
+  it('encodes exactly as the hash dicts it holds, sorted or not, one algorithm or three (property)', () => {
+    const widths: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(key, { maxLength: 10 }),
+        fc.subarray(['sha256', 'sha384', 'sha512'], { minLength: 1 }),
+        fc.integer(),
+        (keys, algorithms, seed) => {
+          const w = algorithms.map((a) => widths[a]);
+          const stride = w.reduce((a, b) => a + b, 0);
+          const bytes = Uint8Array.from(
+            { length: keys.length * stride },
+            (_, i) => (i * 31 + seed) & 0xff
+          );
+          const table = new DigestTable(algorithms, w, bytes);
+          const dicts = table.dicts();
+          expect(dicts.every((d) => Object.keys(d).join() === algorithms.join())).toBe(true);
+          expect(dicts.map((d) => Object.values(d).join('')).join('')).toBe(
+            Buffer.from(bytes).toString('hex')
+          );
+          const fast = SortedDict.of(keys, table);
+          const slow = SortedDict.of(keys, dicts);
+          expect(fast.keys).toEqual(slow.keys);
+          expect(fast.values).toEqual(slow.values);
+          const doc = (m: unknown) => ({ materials: m, name: 'x' });
+          expect(canonicalBytes(doc(fast))).toEqual(canonicalBytes(doc(slow)));
+          expect(encodeCanonical(doc(fast))).toBe(encodeCanonical(doc(slow)));
+          for (const options of [
+            { indent: 1, separators: [',', ': '] as [string, string], sortKeys: true },
+            { sortKeys: true },
+          ])
+            expect(pythonBytes(doc(fast), options)).toEqual(pythonBytes(doc(slow), options));
+        }
+      )
+    );
   });
 });
