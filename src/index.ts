@@ -91,6 +91,7 @@ export {
   hashFile,
   hashFileSync,
   hashFiles,
+  prestartHashWorkers,
   SUPPORTED_HASH_ALGORITHMS,
   ExcludeFilter,
   normpath,

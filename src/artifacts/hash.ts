@@ -192,21 +192,21 @@ function hashPathSync(
  * The worker: every batch of paths is broadcast to every worker, and a worker claims the next
  * unclaimed batch with an atomic increment on a shared counter (slot 0 = next batch to claim,
  * slot 1 = batches posted). Workers thus balance among themselves without a round trip to the main
- * thread, which may be busy walking or descheduled on a loaded machine. A batch claimed before its
+ * thread, which may be busy walking or descheduled on a loaded machine. The first message says what
+ * to hash with and where the results go (a worker may be started before that is known, see
+ * {@link prestartHashWorkers}). A batch claimed before its
  * message arrived is hashed as soon as it does (messages arrive in posting order). Digests go
  * straight into the shared table at the file's index (see {@link DigestTable}); the batch's reply
  * carries only its byte count and its rare failures (see {@link BatchDone}).
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 ${lineEndingNormalizer.toString()}
 const hashOpenFile = ${hashOpenFile.toString()};
 const buffer = Buffer.allocUnsafe(${CHUNK});
-const { shared, table, stride, algorithms, normalize, prefix } = workerData;
-const counters = new Int32Array(shared);
-const out = new Uint8Array(table);
+let shared, table, stride, algorithms, normalize, prefix, counters, out;
 const batches = new Map();
 let awaited = -1;
 function hash(path, index) {
@@ -238,6 +238,12 @@ function pump() {
   }
 }
 parentPort.on('message', (msg) => {
+  if (msg.init) {
+    ({ shared, table, stride, algorithms, normalize, prefix } = msg.init);
+    counters = new Int32Array(shared);
+    out = new Uint8Array(table);
+    return;
+  }
   batches.set(msg.id, msg);
   if (msg.id === awaited) { awaited = -1; run(msg.id); }
   pump();
@@ -490,8 +496,10 @@ export class HashPool {
     }
     if (this.#threads === 0) return n - 1;
     if (this.#workers.length === 0) {
+      // Workers already started cost nothing more: use them from the first file.
+      if (prestarted.length > 0) this.#start();
       // A cheap estimate of the queued bytes: one stat per SAMPLE_EVERY files.
-      if (n % SAMPLE_EVERY === 1)
+      else if (n % SAMPLE_EVERY === 1)
         this.#sampledBytes += statSync(this.#open(path), { throwIfNoEntry: false })?.size ?? 0;
       if (this.#eager || n >= START_FILES || this.#sampledBytes * SAMPLE_EVERY >= START_BYTES)
         this.#start();
@@ -508,7 +516,7 @@ export class HashPool {
 
   #start(): void {
     const shared = new SharedArrayBuffer(8);
-    const workerData = {
+    const init = {
       shared,
       table: this.#table,
       stride: this.#stride,
@@ -518,10 +526,10 @@ export class HashPool {
     };
     try {
       for (let i = 0; i < this.#threads; i++) {
-        // The worker script is CommonJS: drop --input-type (`node --input-type=module -e …` would
-        // otherwise make it an ES module, where `require` does not exist).
-        const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv });
+        const worker = prestarted.shift() ?? newHashWorker();
+        worker.removeAllListeners();
+        worker.ref(); // a prestarted one must keep the process alive now that it has work
+        worker.postMessage({ init });
         worker.on('message', (msg: BatchDone) => this.#batchDone(msg));
         worker.on('error', (err) => {
           this.#failure ??= err;
@@ -677,6 +685,38 @@ export class HashPool {
     const workers = this.#workers;
     this.#workers = [];
     await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+function newHashWorker(): Worker {
+  // The worker script is CommonJS: drop --input-type (`node --input-type=module -e …` would
+  // otherwise make it an ES module, where `require` does not exist).
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  return new Worker(WORKER_SOURCE, { eval: true, execArgv });
+}
+
+/** Workers started ahead of a {@link HashPool}, which takes them before starting its own. */
+const prestarted: Worker[] = [];
+
+/**
+ * Starts hashing workers now, so that their start-up (~50–80 ms: a Node bootstrap) overlaps
+ * whatever comes before the first files are found — loading a key, say. The next {@link HashPool}
+ * (recordArtifacts) takes them and hashes on them from its first file. Until then they keep nothing
+ * alive: a process that ends without recording ends as if none were started. Without worker
+ * threads (resource limits, a locked-down runtime) it does nothing.
+ */
+export function prestartHashWorkers(count = availableParallelism() - 1): void {
+  try {
+    while (prestarted.length < count) {
+      const worker = newHashWorker();
+      worker.unref();
+      // One that fails before a pool takes it is dropped (the pool then starts its own).
+      const drop = () => prestarted.splice(prestarted.indexOf(worker) >>> 0, 1);
+      worker.once('error', drop).once('exit', drop);
+      prestarted.push(worker);
+    }
+  } catch {
+    // The pool starts its own, or hashes in one thread, and says why.
   }
 }
 

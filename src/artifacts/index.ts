@@ -10,6 +10,7 @@ export {
   hashFile,
   hashFileSync,
   hashFiles,
+  prestartHashWorkers,
   SUPPORTED_HASH_ALGORITHMS,
   type HashDict,
   type HashOptions,

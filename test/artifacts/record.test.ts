@@ -11,9 +11,10 @@ import {
   hashFileSync,
   RecordError,
   compareCodePoints,
+  prestartHashWorkers,
 } from '../../src/index.js';
 import { requireReference } from '../helpers/cli.js';
-import { cases, testdir, vector } from '../helpers/vectors.js';
+import { CLI, cases, testdir, vector } from '../helpers/vectors.js';
 
 const PY = '/usr/bin/python3';
 const run = requireReference();
@@ -424,6 +425,35 @@ describe('recording safety (stricter than the reference)', () => {
       expect(pooled.artifacts).toEqual(inline.artifacts);
       expect(Object.keys(pooled.artifacts)).toHaveLength(301);
     }
+  });
+});
+
+describe('prestarted hashing workers', () => {
+  it('a pool takes them and hashes on them from the first file, with the same digests', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) files[`d${i % 3}/f${i}`] = `content ${i}`.repeat(i);
+    const dir = testdir(files);
+    const inline = await recordArtifacts(['.'], { basePath: dir, concurrency: 0 });
+    prestartHashWorkers(1);
+    const pooled = await recordArtifacts(['.'], { basePath: dir, concurrency: 1 });
+    expect(pooled.artifacts).toEqual(inline.artifacts);
+    expect(pooled.sorted.size).toBe(200);
+  });
+
+  it('keep nothing alive: a process that starts them and records nothing exits at once', () => {
+    const lib = join(dirname(CLI), '../index.js');
+    // A worker that kept the process alive would run into the timeout (status null).
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `(await import(${JSON.stringify(lib)})).prestartHashWorkers(2)`,
+      ],
+      { encoding: 'utf8', timeout: 10_000 }
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });
 

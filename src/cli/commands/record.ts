@@ -62,6 +62,7 @@ export function register(program: Command): void {
     .option('--run-id <id>', 'record this pipeline run id (for verify --require-run-id)')
     .action(async (flags: RecordFlags) => {
       const lib = await import('../../index.js');
+      if (flags.materials?.length) lib.prestartHashWorkers(); // booting while the key loads
       const progress = progressReporter('hashing materials');
       const r = await lib
         .recordStart({
@@ -91,6 +92,7 @@ export function register(program: Command): void {
     .option('--byproducts-from <file>', 'record this file as the step output')
     .action(async (flags: RecordFlags) => {
       const lib = await import('../../index.js');
+      if (flags.products?.length) lib.prestartHashWorkers(); // booting while the key loads
       const progress = progressReporter('hashing products');
       const r = await lib
         .recordStop({

@@ -120,6 +120,9 @@ export function register(program: Command): void {
       throw new UsageErrorLike(
         `--run-timeout must be a positive number of seconds, got ${flags.runTimeout}`
       );
+    const lib = await import('../../index.js');
+    // Hashing threads boot while the key loads, and hash from the first file found.
+    if (flags.materials?.length) lib.prestartHashWorkers();
     const [key] = await loadKeys([keyPath], {
       keyType: flags.keyType,
       password: flags.password,
@@ -128,7 +131,6 @@ export function register(program: Command): void {
     if ((flags.layout || flags.layoutKeys) && !flags.verifyMaterials?.length)
       throw new UsageErrorLike('--layout and --layout-keys go with --verify-materials');
     if (flags.layoutKeys && !flags.layout) throw new UsageErrorLike('--layout-keys needs --layout');
-    const lib = await import('../../index.js');
     const upstream = flags.verifyMaterials?.length
       ? lib.loadUpstreamLinks(flags.verifyMaterials, {
           layout: flags.layout ? await readLayout(flags.layout) : undefined,
@@ -160,7 +162,12 @@ export function register(program: Command): void {
         runId: flags.runId,
         upstream,
         onProgress: progress.onProgress,
-        onPhase: (phase) => (phase === 'command' ? progress.end() : progress.phase(phase)),
+        onPhase: (phase) => {
+          if (phase !== 'command') return progress.phase(phase);
+          progress.end();
+          // Booted while the command runs, ready for its products.
+          if (flags.products?.length) lib.prestartHashWorkers();
+        },
         // Only recorded output must be piped (and teed back); otherwise the command keeps our
         // terminal, so colours and interactive prompts work as without intoto.
         ...(flags.recordStreams ? { stdout: process.stdout, stderr: process.stderr } : {}),
