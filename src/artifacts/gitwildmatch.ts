@@ -151,12 +151,44 @@ function normalizeForMatch(path: string): string {
   return path;
 }
 
+/**
+ * When every pattern is a plain name glob — no `/`, no `!`, no `[`, not `**` (the defaults `*.link*`,
+ * `.git`, `*.pyc`, `*~` are) — one regex for the name alone: such a pattern matches a path exactly
+ * when it matches one of its components, so for an entry of a directory that was not excluded
+ * itself, only the entry's own name is left to test. Undefined otherwise.
+ */
+function nameRegex(lines: readonly string[]): RegExp | undefined {
+  const alternatives: string[] = [];
+  for (const line of lines) {
+    const pattern = line.trim();
+    if (pattern === '' || pattern.startsWith('#')) continue;
+    // `[!a]` and ranges like `[+-0]` match `/` in the reference's translation: a pattern with a
+    // class can match across components, so it goes the long way too.
+    if (/^!|[/[]/.test(pattern) || pattern === '**') return undefined;
+    alternatives.push(pattern === '*' ? '[^/]+' : translateSegment(pattern, line));
+  }
+  return alternatives.length ? new RegExp(`^(?:${alternatives.join('|')})$`, 'u') : undefined;
+}
+
 /** A compiled list of exclude patterns; `matches(path)` is true when the last matching pattern includes. */
 export class ExcludeFilter {
   readonly #patterns: Compiled[];
+  readonly #names: RegExp | undefined;
   constructor(readonly lines: readonly string[]) {
     this.#patterns = lines.map(compileGitWildMatch).filter((p): p is Compiled => p !== undefined);
+    this.#names = nameRegex(lines);
   }
+
+  /**
+   * `matches(path)` for `path`, the entry `name` of a directory being walked that was not excluded
+   * itself (nor any directory above it): with plain name globs only the name is tested, ~4× less
+   * work a file. A path with a newline goes the long way: the reference's `.` does not match one,
+   * so a component after it is not tested there either.
+   */
+  matchesEntry(path: string, name: string): boolean {
+    return this.#names && !path.includes('\n') ? this.#names.test(name) : this.matches(path);
+  }
+
   get empty(): boolean {
     return this.#patterns.length === 0;
   }

@@ -141,6 +141,20 @@ function applyExcludes(w: Walk, names: string[], unique = true): string[] {
 }
 
 /**
+ * The paths of a directory's entries that no pattern excludes, sorted (as applyExcludes; names in
+ * one listing are unique, and under one prefix they sort as their paths do).
+ */
+function entriesKept(w: Walk, prefix: string, names: string[]): string[] {
+  const kept: string[] = [];
+  for (const name of sorted(names)) {
+    const path = prefix + name;
+    if (w.filter.empty || !w.filter.matchesEntry(path, name)) kept.push(path);
+    else w.excluded++;
+  }
+  return kept;
+}
+
+/**
  * The file-system path of a recorded path: resolved against the base path by the kernel, like the
  * reference after its `chdir` (`..` is physical, so no lexical `path.join` here).
  */
@@ -242,19 +256,20 @@ async function walkDir(w: Walk, root: string, ancestors: Set<string>): Promise<v
       { where: root }
     );
   }
+  // Names of the entries; `root` is already normalised and an entry is a plain name, so joining
+  // is enough (what normpath(join(root, name)) gives).
   const dirs: string[] = [];
   const files: string[] = [];
-  // `root` is already normalised and a directory entry is a plain name, so joining is enough
-  // (what normpath(join(root, name)) gives).
   const prefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
   for (const e of entries) {
-    const p = prefix + e.name;
+    const name = e.name;
     if (e.isDirectory()) {
-      dirs.push(p);
+      dirs.push(name);
     } else if (e.isFile()) {
-      files.push(p);
+      files.push(name);
     } else if (e.isSymbolicLink()) {
-      if (w.filter.matches(p)) {
+      const p = prefix + name;
+      if (w.filter.matchesEntry(p, name)) {
         w.excluded++;
         continue;
       }
@@ -262,18 +277,18 @@ async function walkDir(w: Walk, root: string, ancestors: Set<string>): Promise<v
       if (!st) continue;
       if (st.isDirectory()) {
         if (w.options.followSymlinkDirs === false) continue;
-        dirs.push(p);
+        dirs.push(name);
       } else if (st.isFile()) {
-        files.push(p);
+        files.push(name);
       } else warn(w, `${p}: symlink to a special file (FIFO, socket or device), skipped`);
-    } else if (w.filter.matches(p)) {
+    } else if (w.filter.matchesEntry(prefix + name, name)) {
       w.excluded++;
     } else {
-      warn(w, `${p}: not a regular file (FIFO, socket or device), skipped`);
+      warn(w, `${prefix + name}: not a regular file (FIFO, socket or device), skipped`);
     }
   }
-  const keptFiles = applyExcludes(w, files);
-  const keptDirs = applyExcludes(w, dirs);
+  const keptFiles = entriesKept(w, prefix, files);
+  const keptDirs = entriesKept(w, prefix, dirs);
   // Files and directories merged in the order of the paths recorded under them ("a.txt" before
   // "a/x", "a/x" before "a0"), so that a walk records paths already sorted as the link lists them.
   let f = 0;

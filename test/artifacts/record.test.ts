@@ -428,6 +428,57 @@ describe('recording safety (stricter than the reference)', () => {
   });
 });
 
+describe('exclude patterns while walking', () => {
+  it('an entry of a directory that was kept is tested by its name alone exactly when that is the same (property)', () => {
+    // Name globs without "/" (the defaults), mixed with what must go the long way: negation,
+    // classes (which match "/" in the reference's translation), "**", slashes, newlines in names.
+    const part = fc.constantFrom(
+      'a',
+      '*',
+      '?',
+      '.x',
+      '*.pyc',
+      '*~',
+      'é',
+      '\\*',
+      '[!a]',
+      '[+-0]',
+      '**'
+    );
+    const pattern = fc
+      .tuple(fc.constantFrom('', '', '!', '/'), fc.array(part, { minLength: 1, maxLength: 3 }))
+      .map(([pre, parts]) => pre + parts.join(''));
+    const name = fc.constantFrom(
+      'a',
+      'b.pyc',
+      '.x',
+      'x~',
+      'é',
+      '*',
+      'a\nb',
+      'q.pyc\n',
+      '.git',
+      'a/b'[0]
+    );
+    fc.assert(
+      fc.property(
+        fc.array(pattern, { minLength: 1, maxLength: 4 }),
+        fc.array(name, { maxLength: 3 }),
+        name,
+        (patterns, parents, leaf) => {
+          const filter = new ExcludeFilter(patterns);
+          // Only directories that were themselves kept are walked into.
+          for (let i = 1; i <= parents.length; i++)
+            fc.pre(!filter.matches(parents.slice(0, i).join('/')));
+          const path = [...parents, leaf].join('/');
+          expect(filter.matchesEntry(path, leaf)).toBe(filter.matches(path));
+        }
+      ),
+      { numRuns: 3000 }
+    );
+  });
+});
+
 describe('prestarted hashing workers', () => {
   it('a pool takes them and hashes on them from the first file, with the same digests', async () => {
     const files: Record<string, string> = {};
