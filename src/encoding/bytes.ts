@@ -145,6 +145,31 @@ export class ByteSink {
     return at;
   }
 
+  /**
+   * The members of a dict whose values are digest-table rows: for each key, `first` (before the
+   * first) or `between`, the key quoted — through `escape` unless it is plain ASCII in `min`…`max`
+   * —, `keySep`, the row (see {@link digestRow}) and `close`. One loop for both encoders, so the
+   * code a link's canonical JSON warmed up (optimised) writes its file too.
+   */
+  digestMembers(
+    keys: readonly string[],
+    t: DigestTable,
+    pieces: { first: string; between: string; keySep: string; heads: string[]; close: string },
+    min: number,
+    max: number,
+    escape: (key: string) => void
+  ): void {
+    const { first, between, keySep, heads, close } = pieces;
+    let at = 0;
+    for (let i = 0; i < keys.length; i++) {
+      this.raw(i === 0 ? first : between);
+      if (!this.plainQuoted(keys[i], min, max)) escape(keys[i]);
+      this.raw(keySep);
+      at = this.digestRow(t, at, heads);
+      this.raw(close);
+    }
+  }
+
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.n);
   }

@@ -168,17 +168,20 @@ class ByteWriter extends ByteSink {
     if (keys.length > 64)
       this.reserve(estimateDictBytes(keys, 8 + t.stride * 2 + t.widths.length * 12));
     const heads = t.algorithms.map((a, j) => `${j === 0 ? '{' : '",'}"${a}":"`);
-    let at = 0;
     this.raw('{');
-    for (let i = 0; i < keys.length; i++) {
-      if (i > 0) this.raw(',');
-      segs.push(keys[i]);
-      this.string(keys[i], segs);
-      segs.pop();
-      this.raw(':');
-      at = this.digestRow(t, at, heads);
-      this.raw('"}');
-    }
+    this.digestMembers(
+      keys,
+      t,
+      { first: '', between: ',', keySep: ':', heads, close: '"}' },
+      0,
+      0x7f,
+      (k) => {
+        // Escapes or non-ASCII: the string encoder decides (and refuses lone surrogates).
+        segs.push(k);
+        this.utf8(encodeString(k, segs));
+        segs.pop();
+      }
+    );
     this.raw('}');
   }
 

@@ -226,15 +226,15 @@ class PythonWriter extends ByteSink {
           between.length + close.length + 8 + heads.join('').length + 2 * t.stride
         )
       );
-    let at = 0;
     this.raw('{');
-    for (let i = 0; i < keys.length; i++) {
-      this.raw(i === 0 ? nl : between);
-      this.string(keys[i]);
-      this.raw(this.#keySep);
-      at = this.digestRow(t, at, heads);
-      this.raw(close);
-    }
+    this.digestMembers(
+      keys,
+      t,
+      { first: nl, between, keySep: this.#keySep, heads, close },
+      0x20,
+      0x7e,
+      (k) => this.utf8(quote(k, this.#ensureAscii))
+    );
     this.raw(this.pad(level));
     this.raw('}');
   }
