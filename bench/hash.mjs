@@ -14,7 +14,7 @@ const sizesAt = args.indexOf('--sizes');
 const sizes = (
   sizesAt >= 0 ? args[sizesAt + 1] : (args.find((a) => !a.startsWith('-')) ?? '1k,20k,100k')
 ).split(',');
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 mkdirSync(OUT, { recursive: true });
 const keys = join(OUT, 'keys');
 mkdirSync(keys, { recursive: true });
@@ -42,11 +42,19 @@ function timed(cmd, argv) {
   return { wall, cpu: (u + sy) * 1000 };
 }
 
-/** Alternating rounds after a warm-up round; medians of wall and CPU time per contender. */
+/**
+ * Alternating rounds after a warm-up round; medians of wall and CPU time per contender. Each round
+ * starts with the next contender, so that none always runs right after the same one (a process
+ * that just ended, the reference's say, leaves the kernel work that slows whoever comes next).
+ */
 function raceBoth(contenders) {
   const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
   for (const c of contenders) c.run();
-  for (let r = 0; r < rounds; r++) for (const c of contenders) runs[c.name].push(c.run());
+  for (let r = 0; r < rounds; r++)
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(r + k) % contenders.length];
+      runs[c.name].push(c.run());
+    }
   return Object.fromEntries(
     contenders.map((c) => [
       c.name,
@@ -155,8 +163,8 @@ const lines = [
   '## Recording (hashing)',
   '',
   `\`intoto run -m TREE -x\` against \`in-toto-run -m TREE -x\` (python 1.3.1) and \`find TREE -type f -print0 | xargs -0 -P2 -n 256 sha256sum\`,`,
+  `alternating in one run (each round led by the next contender), median of ${rounds} after a warm-up round (page cache warm for all). Reproduce: \`npm run build && node bench/hash.mjs --sizes 1k,20k,100k\`.`,
   `Times are wall (CPU = user + system of all processes and threads); ratios > 1 mean intoto is faster.`,
-  `alternating in one run, median of ${rounds} after a warm-up round (page cache warm for all). Reproduce: \`npm run build && node bench/hash.mjs --sizes 1k,20k,100k\`.`,
   '',
   '| tree | files | size | intoto | in-toto-run | sha256sum ×2 | vs in-toto-run | vs sha256sum |',
   '|---|---|---|---|---|---|---|---|',

@@ -3,7 +3,7 @@
 // modules one by one cost ~60 ms of every command; the bundle loads in one piece. main.js stays
 // small, so `--version` still answers before anything is loaded. The library itself (`exports`)
 // is tsc's output, unbundled.
-import { chmodSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -29,3 +29,8 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// The hashing worker's script as a file of its own: the CLI's entry point starts the worker from
+// it before loading the bundle, so that its boot overlaps the bundle's (main.ts).
+const { HASH_WORKER_SOURCE } = await import(dist('artifacts/hash.js'));
+writeFileSync(dist('cli/hash-worker.cjs'), HASH_WORKER_SOURCE);

@@ -676,7 +676,8 @@ export class HashPool {
         new Uint8Array(this.#table, 0, this.#paths.length * this.#stride)
       );
     } finally {
-      await this.close();
+      // Not waited for: the workers have nothing left to do, and stop while the link is written.
+      void this.close();
     }
   }
 
@@ -695,8 +696,17 @@ function newHashWorker(): Worker {
   return new Worker(WORKER_SOURCE, { eval: true, execArgv });
 }
 
-/** Workers started ahead of a {@link HashPool}, which takes them before starting its own. */
-const prestarted: Worker[] = [];
+/**
+ * Workers started ahead of a {@link HashPool}, which takes them before starting its own. The list
+ * is shared through the global registry so that the CLI's entry point can start one before it
+ * loads this module (see {@link HASH_WORKER_SOURCE}).
+ */
+const prestarted: Worker[] = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('intoto.prestartedHashWorkers')
+] ??= []) as Worker[];
+
+/** The hashing worker's script (CommonJS), for a worker started before this module is loaded. */
+export const HASH_WORKER_SOURCE = WORKER_SOURCE;
 
 /**
  * Starts hashing workers now, so that their start-up (~50–80 ms: a Node bootstrap) overlaps

@@ -21,6 +21,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   // there is none (running from sources). The bundle is written without whitespace: with
   // INTOTO_DEBUG, stack traces are mapped back to the sources through its source map.
   if (process.env.INTOTO_DEBUG) process.setSourceMapsEnabled(true);
+  await prestartHashing();
   const bundle = './program.bundle.js';
   const program = (await import(bundle).catch((err: NodeJS.ErrnoException) => {
     // Only a missing bundle falls back: a broken one must fail loudly, not hide behind the sources.
@@ -29,4 +30,35 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     throw err;
   })) as typeof Program;
   process.exitCode = await program.runCLI(argv);
+}
+
+/**
+ * For a command that will hash files (`run` or `record` with -m/-p), starts the hashing worker now
+ * — its boot (~50–80 ms) then overlaps loading the program — and leaves it where the library's
+ * hash pool takes it from (hash.ts, prestartHashWorkers). Unref'd: if nothing takes it, it keeps
+ * nothing alive. Any failure just leaves the library to start its own.
+ */
+async function prestartHashing(): Promise<void> {
+  if (argv[0] !== 'run' && argv[0] !== 'record') return;
+  if (!argv.some((a) => /^(?:-[mp]|--materials|--products)$/.test(a))) return;
+  try {
+    const [{ Worker }, { availableParallelism }] = await Promise.all([
+      import('node:worker_threads'),
+      import('node:os'),
+    ]);
+    if (availableParallelism() < 2) return;
+    const script = new URL('./hash-worker.cjs', import.meta.url);
+    const worker = new Worker(script, {
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    });
+    worker.unref();
+    const list = ((globalThis as Record<symbol, unknown>)[
+      Symbol.for('intoto.prestartedHashWorkers')
+    ] ??= []) as InstanceType<typeof Worker>[];
+    const drop = () => list.splice(list.indexOf(worker) >>> 0, 1);
+    worker.once('error', drop).once('exit', drop);
+    list.push(worker);
+  } catch {
+    // no worker file (running from sources) or no worker threads: the library decides
+  }
 }
