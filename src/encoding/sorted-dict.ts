@@ -84,6 +84,8 @@ export class DigestTable {
   }
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 /**
  * A JSON object as its keys, unique and in code-point order, and their values: what the encoders
  * (canonical JSON, Python's `json.dumps(sort_keys=True)`) write without sorting or looking up a key.
@@ -113,13 +115,20 @@ export class SortedDict<V = unknown> {
     const count = table ? table.size : (values as readonly V[]).length;
     if (keys.length !== count) throw new Error('SortedDict: keys and values differ in length');
     let order = 0; // 0 sorted so far, else the first out of order
+    // The engine's comparison (UTF-16 units, ~5× faster than compareCodePoints) agrees with code
+    // points between two keys without surrogates; a pair with one is compared by code point.
+    let prevPlain = keys.length > 0 && !SURROGATE.test(keys[0]);
     for (let i = 1; i < keys.length; i++) {
-      const c = compareCodePoints(keys[i - 1], keys[i]);
-      if (c === 0) throw new Error(`SortedDict: the key ${JSON.stringify(keys[i])} repeats`);
-      if (c > 0) {
-        order = i;
-        break;
+      const plain = !SURROGATE.test(keys[i]);
+      if (!(prevPlain && plain && keys[i - 1] < keys[i])) {
+        const c = compareCodePoints(keys[i - 1], keys[i]);
+        if (c === 0) throw new Error(`SortedDict: the key ${JSON.stringify(keys[i])} repeats`);
+        if (c > 0) {
+          order = i;
+          break;
+        }
       }
+      prevPlain = plain;
     }
     if (order === 0)
       return table
