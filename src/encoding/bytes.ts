@@ -88,6 +88,14 @@ export class ByteSink {
     if (!this.#flush) this.ensure(k);
   }
 
+  /**
+   * {@link reserve} for a dict of these keys, `perEntry` bytes each besides the key (see {@link
+   * estimateDictBytes}); when streaming, not even the keys are counted.
+   */
+  reserveDict(keys: readonly string[], perEntry: number): void {
+    if (!this.#flush) this.ensure(estimateDictBytes(keys, perEntry));
+  }
+
   /** Streaming: hands on the rest, and leaves the chunk buffer for the next stream. */
   end(): void {
     if (!this.#flush) return;

@@ -10,7 +10,7 @@
  * - no whitespace.
  */
 import { FormatError } from '../errors.js';
-import { ByteSink, estimateDictBytes } from './bytes.js';
+import { ByteSink } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
 import { compareCodePoints, SortedDict, type DigestTable } from './sorted-dict.js';
 
@@ -165,8 +165,7 @@ class ByteWriter extends ByteSink {
 
   /** An object from its sorted keys and hash dicts held as raw digests (hex written from bytes). */
   digestDict(keys: readonly string[], t: DigestTable, segs: Segs): void {
-    if (keys.length > 64)
-      this.reserve(estimateDictBytes(keys, 8 + t.stride * 2 + t.widths.length * 12));
+    if (keys.length > 64) this.reserveDict(keys, 8 + t.stride * 2 + t.widths.length * 12);
     const heads = t.algorithms.map((a, j) => `${j === 0 ? '{' : '",'}"${a}":"`);
     this.raw('{');
     this.digestMembers(
@@ -188,7 +187,7 @@ class ByteWriter extends ByteSink {
   /** An object from its sorted keys and their values. */
   dict(keys: readonly string[], values: readonly unknown[], segs: Segs): void {
     // `"path":{"sha256":"<64 hex>"},` is the key and 82 bytes, plus a margin (short costs a copy).
-    if (keys.length > 64) this.reserve(estimateDictBytes(keys, 90));
+    if (keys.length > 64) this.reserveDict(keys, 90);
     this.raw('{');
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];

@@ -5,7 +5,7 @@
  * separators (§1.4).
  */
 import { isAscii } from 'node:buffer';
-import { ByteSink, estimateDictBytes } from './bytes.js';
+import { ByteSink } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
 import { compareCodePoints, SortedDict, type DigestTable } from './sorted-dict.js';
 
@@ -220,11 +220,9 @@ class PythonWriter extends ByteSink {
     );
     const close = `"${this.pad(level + 1)}}`;
     if (keys.length > LARGE)
-      this.reserve(
-        estimateDictBytes(
-          keys,
-          between.length + close.length + 8 + heads.join('').length + 2 * t.stride
-        )
+      this.reserveDict(
+        keys,
+        between.length + close.length + 8 + heads.join('').length + 2 * t.stride
       );
     this.raw('{');
     this.digestMembers(
@@ -247,8 +245,7 @@ class PythonWriter extends ByteSink {
     const open = `{${this.pad(level + 2)}"sha256"${this.#keySep}`;
     const close = `${this.pad(level + 1)}}`;
     // Per entry: separators, quotes, the digest and a margin (falling short costs a copy).
-    if (keys.length > LARGE)
-      this.reserve(estimateDictBytes(keys, open.length + close.length + nl.length + 80));
+    if (keys.length > LARGE) this.reserveDict(keys, open.length + close.length + nl.length + 80);
     const between = this.#itemSep + nl;
     this.raw('{');
     for (let i = 0; i < keys.length; i++) {
