@@ -7,7 +7,7 @@
  *
  * Exit codes: 0 pass, 1 verification failed, 2 bad usage or unreadable input.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type * as Program from './program.js';
 
 const argv = process.argv.slice(2);
@@ -46,8 +46,9 @@ async function prestartHashing(): Promise<void> {
       import('node:worker_threads'),
       import('node:os'),
     ]);
-    if (availableParallelism() < 2) return;
     const script = new URL('./hash-worker.cjs', import.meta.url);
+    // Only the build writes it; a worker started from a missing file would fail after being taken.
+    if (availableParallelism() < 2 || !existsSync(script)) return;
     const worker = new Worker(script, {
       execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
     });
@@ -59,6 +60,6 @@ async function prestartHashing(): Promise<void> {
     worker.once('error', drop).once('exit', drop);
     list.push(worker);
   } catch {
-    // no worker file (running from sources) or no worker threads: the library decides
+    // no worker threads: the library decides
   }
 }
