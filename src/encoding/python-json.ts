@@ -125,6 +125,9 @@ class PythonWriter extends ByteSink {
         for (;;) {
           const x = b[++i];
           if (x === undefined || x > 0x7f) {
+            // Only bytes that end inside a string get here when streaming (ASCII was checked),
+            // and what was handed on cannot be taken back: fail rather than write half a file.
+            if (this.streaming) throw new Error('CanonicalValue: its bytes end inside a string');
             this.n = start;
             return false;
           }

@@ -56,6 +56,17 @@ describe('streaming encoders give the same bytes as the in-memory ones', () => {
     }
   });
 
+  it('canonical bytes that end inside a string: written from the value in memory, an error when streaming', () => {
+    const value = { a: 'b' };
+    const broken = new CanonicalValue(Buffer.from('{"a":"b'), value);
+    expect(Buffer.from(pythonBytes({ signed: broken }, FILE)).toString()).toBe(
+      Buffer.from(pythonBytes({ signed: value }, FILE)).toString()
+    );
+    expect(() => pythonChunks({ signed: broken }, FILE, () => undefined)).toThrow(
+      /end inside a string/
+    );
+  });
+
   it('a value larger than a chunk is handed on whole, between the chunks around it', () => {
     const doc = { a: 'y'.repeat(700_000), b: ['z'.repeat(10)], c: 'w'.repeat(300_000) };
     const c = collect((f) => canonicalChunks(doc, f));
