@@ -23,7 +23,7 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 /** `hex[b]`: the two lowercase hex digits of byte `b` as char codes, high digit in the high byte. */
-const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
+export const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
   const d = b.toString(16).padStart(2, '0');
   return (d.charCodeAt(0) << 8) | d.charCodeAt(1);
 });
@@ -71,16 +71,6 @@ export class DigestTable {
     const out = new Uint8Array(order.length * s);
     order.forEach((from, to) => out.set(this.bytes.subarray(from * s, from * s + s), to * s));
     return new DigestTable(this.algorithms, this.widths, out);
-  }
-
-  /** Writes the hex of `width` bytes at `at` into `buf` at `o`; returns the new `o`. */
-  static hex(bytes: Uint8Array, at: number, width: number, buf: Uint8Array, o: number): number {
-    for (let k = at; k < at + width; k++) {
-      const pair = HEX_PAIRS[bytes[k]];
-      buf[o++] = pair >> 8;
-      buf[o++] = pair & 0xff;
-    }
-    return o;
   }
 }
 

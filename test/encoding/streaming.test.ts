@@ -7,6 +7,7 @@ import {
   pythonBytes,
   pythonChunks,
   SortedDict,
+  DigestTable,
 } from '../../src/index.js';
 
 /** Everything a streaming encoder hands on, joined; and the chunk sizes it used. */
@@ -22,15 +23,20 @@ function collect(run: (flush: (chunk: Uint8Array) => void) => void): {
 
 const FILE = { indent: 1, separators: [',', ': '] as [string, string], sortKeys: true };
 
-/** A large link-like document: many artifacts, some keys needing escapes or non-ASCII. */
+/**
+ * A large link-like document: many artifacts, some keys needing escapes or non-ASCII; the
+ * materials' hashes as hash dicts, the products' as a digest table (two algorithms).
+ */
 function bigDoc(n: number, odd: (i: number) => string) {
   const keys = Array.from({ length: n }, (_, i) => `dir/${i % 97}/${odd(i)}file-${i}.bin`);
   const values = keys.map((_, i) => ({ sha256: (i * 2654435761).toString(16).padStart(64, '0') }));
+  const bytes = Uint8Array.from({ length: n * 96 }, (_, i) => (i * 131) & 0xff);
   return {
     _type: 'link',
     byproducts: { stdout: 'x'.repeat(300_000) + '\n\u0001"\\', 'return-value': 0 },
     materials: SortedDict.of(keys, values),
     name: 'build',
+    products: SortedDict.of(keys, new DigestTable(['sha256', 'sha512'], [32, 64], bytes)),
   };
 }
 
@@ -38,6 +44,14 @@ describe('streaming encoders give the same bytes as the in-memory ones', () => {
   it('across many chunk boundaries, with escapes, control characters and non-ASCII', () => {
     for (const odd of [() => '', (i: number) => (i % 5 === 0 ? 'q"\\\u0007é😀/' : '')]) {
       const doc = bigDoc(30_000, odd);
+      // The digest table is written as the hash dicts it holds would be.
+      const dicts = { ...doc, products: SortedDict.of(doc.products.keys, doc.products.values) };
+      expect(Buffer.from(canonicalBytes(doc)).equals(Buffer.from(canonicalBytes(dicts)))).toBe(
+        true
+      );
+      expect(
+        Buffer.from(pythonBytes(doc, FILE)).equals(Buffer.from(pythonBytes(dicts, FILE)))
+      ).toBe(true);
       const c = collect((f) => canonicalChunks(doc, f));
       expect(c.bytes.equals(Buffer.from(canonicalBytes(doc)))).toBe(true);
       expect(c.sizes.length).toBeGreaterThan(4);
