@@ -127,25 +127,32 @@ export function encodeCanonical(value: unknown): string {
  * ASCII strings without `"` or `\` (paths, digests) are copied char by char; any other value goes
  * through the string encoder, so both give the same bytes and the same errors.
  */
-class ByteWriter extends ByteSink {
+class ByteWriter {
+  // Holds its sink rather than extending it: the sink's hot methods then see one class only, and
+  // the engine need not optimise them twice over (see ByteSink.digestMembers).
+  readonly out: ByteSink;
+  constructor(flush?: (chunk: Uint8Array) => void) {
+    this.out = new ByteSink(flush);
+  }
+
   string(s: string, segs: Segs): void {
     // Escapes or non-ASCII: the string encoder decides (and refuses lone surrogates).
-    if (!this.plainQuoted(s, 0, 0x7f)) this.utf8(encodeString(s, segs));
+    if (!this.out.plainQuoted(s, 0, 0x7f)) this.out.utf8(encodeString(s, segs));
   }
 
   value(value: unknown, segs: Segs): void {
     if (typeof value === 'string') return this.string(value, segs);
     if (typeof value !== 'object' || value === null || value instanceof JSONFloat)
-      return this.raw(encode(value, segs)); // scalars (ASCII), and the errors for the rest
+      return this.out.raw(encode(value, segs)); // scalars (ASCII), and the errors for the rest
     if (Array.isArray(value)) {
-      this.raw('[');
+      this.out.raw('[');
       for (let i = 0; i < value.length; i++) {
-        if (i > 0) this.raw(',');
+        if (i > 0) this.out.raw(',');
         segs.push(i);
         this.value(value[i], segs);
         segs.pop();
       }
-      return this.raw(']');
+      return this.out.raw(']');
     }
     if (value instanceof SortedDict)
       return value.digests
@@ -165,10 +172,10 @@ class ByteWriter extends ByteSink {
 
   /** An object from its sorted keys and hash dicts held as raw digests (hex written from bytes). */
   digestDict(keys: readonly string[], t: DigestTable, segs: Segs): void {
-    if (keys.length > 64) this.reserveDict(keys, 8 + t.stride * 2 + t.widths.length * 12);
+    if (keys.length > 64) this.out.reserveDict(keys, 8 + t.stride * 2 + t.widths.length * 12);
     const heads = t.algorithms.map((a, j) => `${j === 0 ? '{' : '",'}"${a}":"`);
-    this.raw('{');
-    this.digestMembers(
+    this.out.raw('{');
+    this.out.digestMembers(
       keys,
       t,
       { first: '', between: ',', keySep: ':', heads, close: '"}' },
@@ -177,37 +184,37 @@ class ByteWriter extends ByteSink {
       (k) => {
         // Escapes or non-ASCII: the string encoder decides (and refuses lone surrogates).
         segs.push(k);
-        this.utf8(encodeString(k, segs));
+        this.out.utf8(encodeString(k, segs));
         segs.pop();
       }
     );
-    this.raw('}');
+    this.out.raw('}');
   }
 
   /** An object from its sorted keys and their values. */
   dict(keys: readonly string[], values: readonly unknown[], segs: Segs): void {
     // `"path":{"sha256":"<64 hex>"},` is the key and 82 bytes, plus a margin (short costs a copy).
-    if (keys.length > 64) this.reserveDict(keys, 90);
-    this.raw('{');
+    if (keys.length > 64) this.out.reserveDict(keys, 90);
+    this.out.raw('{');
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
-      if (i > 0) this.raw(',');
+      if (i > 0) this.out.raw(',');
       segs.push(k);
       this.string(k, segs);
-      this.raw(':');
+      this.out.raw(':');
       const v = values[i];
       const h = onlySHA256(v);
       if (h === undefined) this.value(v, segs);
       else {
-        this.raw('{"sha256":');
+        this.out.raw('{"sha256":');
         segs.push('sha256');
         this.string(h, segs);
         segs.pop();
-        this.raw('}');
+        this.out.raw('}');
       }
       segs.pop();
     }
-    this.raw('}');
+    this.out.raw('}');
   }
 }
 
@@ -215,7 +222,7 @@ class ByteWriter extends ByteSink {
 export function canonicalBytes(value: unknown): Uint8Array {
   const w = new ByteWriter();
   w.value(value, []);
-  return w.bytes();
+  return w.out.bytes();
 }
 
 /**
@@ -225,5 +232,5 @@ export function canonicalBytes(value: unknown): Uint8Array {
 export function canonicalChunks(value: unknown, flush: (chunk: Uint8Array) => void): void {
   const w = new ByteWriter(flush);
   w.value(value, []);
-  w.end();
+  w.out.end();
 }

@@ -64,7 +64,9 @@ const LARGE = 64;
  * link's 100k artifacts never become one large string to flatten and encode again. Printable ASCII
  * strings (paths, digests) are copied as they are; any other string is escaped as Python does.
  */
-class PythonWriter extends ByteSink {
+class PythonWriter {
+  // A sink held, not extended: see ByteWriter in canonical.ts.
+  readonly out: ByteSink;
   readonly #pads: string[] = [];
   readonly #itemSep: string;
   readonly #keySep: string;
@@ -75,7 +77,7 @@ class PythonWriter extends ByteSink {
     readonly options: PythonDumpOptions,
     flush?: (chunk: Uint8Array) => void
   ) {
-    super(flush);
+    this.out = new ByteSink(flush);
     [this.#itemSep, this.#keySep] =
       options.separators ?? (options.indent === undefined ? [', ', ': '] : [',', ': ']);
     this.#ensureAscii = options.ensureAscii ?? true;
@@ -89,7 +91,7 @@ class PythonWriter extends ByteSink {
 
   string(s: string): void {
     // Printable ASCII is written as is by every option set; the rest is escaped as Python does.
-    if (!this.plainQuoted(s, 0x20, 0x7e)) this.utf8(quote(s, this.#ensureAscii));
+    if (!this.out.plainQuoted(s, 0x20, 0x7e)) this.out.utf8(quote(s, this.#ensureAscii));
   }
 
   /**
@@ -101,23 +103,23 @@ class PythonWriter extends ByteSink {
    */
   reindent(b: Uint8Array, level: number): boolean {
     // Streamed bytes cannot be taken back: look for a non-ASCII byte first (native, SIMD).
-    if (this.streaming && !isAscii(b)) return false;
-    const start = this.n;
+    if (this.out.streaming && !isAscii(b)) return false;
+    const start = this.out.n;
     const item = this.#itemSep;
     const key = this.#keySep;
     const seps: string[] = [];
     let depth = level;
     // Indentation makes a link's text ~1.3× its canonical bytes: room for twice (pages untouched
     // until written cost nothing; growing would copy), checked as separators add up.
-    this.reserve(2 * b.length + 64);
-    let buf = this.buf;
-    let o = this.n;
+    this.out.reserve(2 * b.length + 64);
+    let buf = this.out.buf;
+    let o = this.out.n;
     for (let i = 0; i < b.length; i++) {
       if (buf.length - o < 256) {
-        this.n = o;
-        this.ensure(256, b.length - i + 64);
-        buf = this.buf;
-        o = this.n;
+        this.out.n = o;
+        this.out.ensure(256, b.length - i + 64);
+        buf = this.out.buf;
+        o = this.out.n;
       }
       const c = b[i];
       if (c === 34) {
@@ -127,8 +129,9 @@ class PythonWriter extends ByteSink {
           if (x === undefined || x > 0x7f) {
             // Only bytes that end inside a string get here when streaming (ASCII was checked),
             // and what was handed on cannot be taken back: fail rather than write half a file.
-            if (this.streaming) throw new Error('CanonicalValue: its bytes end inside a string');
-            this.n = start;
+            if (this.out.streaming)
+              throw new Error('CanonicalValue: its bytes end inside a string');
+            this.out.n = start;
             return false;
           }
           if (x < 0x20 || (x === 0x7f && this.#ensureAscii)) {
@@ -139,10 +142,10 @@ class PythonWriter extends ByteSink {
           if (x === 34) break;
           if (x === 92) buf[o++] = b[++i]; // `\"` or `\\`, as Python writes them
           if (buf.length - o < 8) {
-            this.n = o;
-            this.ensure(256, b.length - i + 64);
-            buf = this.buf;
-            o = this.n;
+            this.out.n = o;
+            this.out.ensure(256, b.length - i + 64);
+            buf = this.out.buf;
+            o = this.out.n;
           }
         }
         continue;
@@ -161,16 +164,16 @@ class PythonWriter extends ByteSink {
       else buf[o++] = c;
       if (s !== undefined) {
         if (buf.length - o < s.length + 8) {
-          this.n = o;
-          this.ensure(s.length + 8, s.length + b.length - i + 64);
-          buf = this.buf;
-          o = this.n;
+          this.out.n = o;
+          this.out.ensure(s.length + 8, s.length + b.length - i + 64);
+          buf = this.out.buf;
+          o = this.out.n;
         }
         for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k);
         if (c === 125 || c === 93) buf[o++] = c; // the closer after its indentation
       }
     }
-    this.n = o;
+    this.out.n = o;
     return true;
   }
 
@@ -181,20 +184,20 @@ class PythonWriter extends ByteSink {
       if (!this.#sortKeys || !this.reindent(v.bytes, level)) this.value(v.value, level);
       return;
     }
-    if (v === null || v === undefined) return this.raw('null');
-    if (typeof v === 'boolean') return this.raw(v ? 'true' : 'false');
-    if (typeof v === 'number' || typeof v === 'bigint') return this.raw(String(v));
-    if (v instanceof JSONFloat) return this.utf8(v.source);
+    if (v === null || v === undefined) return this.out.raw('null');
+    if (typeof v === 'boolean') return this.out.raw(v ? 'true' : 'false');
+    if (typeof v === 'number' || typeof v === 'bigint') return this.out.raw(String(v));
+    if (v instanceof JSONFloat) return this.out.utf8(v.source);
     const nl = this.pad(level + 1);
     if (Array.isArray(v)) {
-      if (v.length === 0) return this.raw('[]');
-      this.raw('[');
+      if (v.length === 0) return this.out.raw('[]');
+      this.out.raw('[');
       for (let i = 0; i < v.length; i++) {
-        this.raw(i === 0 ? nl : this.#itemSep + nl);
+        this.out.raw(i === 0 ? nl : this.#itemSep + nl);
         this.value(v[i], level + 1);
       }
-      this.raw(this.pad(level));
-      return this.raw(']');
+      this.out.raw(this.pad(level));
+      return this.out.raw(']');
     }
     // Sorted already (recorded artifacts), whatever the options: no other order is more natural.
     if (v instanceof SortedDict)
@@ -213,7 +216,7 @@ class PythonWriter extends ByteSink {
 
   /** An object from its keys and hash dicts held as raw digests (hex written from bytes). */
   digestDict(keys: readonly string[], t: DigestTable, level: number): void {
-    if (keys.length === 0) return this.raw('{}');
+    if (keys.length === 0) return this.out.raw('{}');
     const nl = this.pad(level + 1);
     const between = this.#itemSep + nl;
     const inner = this.pad(level + 2);
@@ -223,50 +226,51 @@ class PythonWriter extends ByteSink {
     );
     const close = `"${this.pad(level + 1)}}`;
     if (keys.length > LARGE)
-      this.reserveDict(
+      this.out.reserveDict(
         keys,
         between.length + close.length + 8 + heads.join('').length + 2 * t.stride
       );
-    this.raw('{');
-    this.digestMembers(
+    this.out.raw('{');
+    this.out.digestMembers(
       keys,
       t,
       { first: nl, between, keySep: this.#keySep, heads, close },
       0x20,
       0x7e,
-      (k) => this.utf8(quote(k, this.#ensureAscii))
+      (k) => this.out.utf8(quote(k, this.#ensureAscii))
     );
-    this.raw(this.pad(level));
-    this.raw('}');
+    this.out.raw(this.pad(level));
+    this.out.raw('}');
   }
 
   /** An object from its keys, in the order to write, and their values. */
   dict(keys: readonly string[], values: readonly unknown[], level: number): void {
-    if (keys.length === 0) return this.raw('{}');
+    if (keys.length === 0) return this.out.raw('{}');
     const nl = this.pad(level + 1);
     // A hash dict of one sha256 (almost every artifact) is written directly, as value() would.
     const open = `{${this.pad(level + 2)}"sha256"${this.#keySep}`;
     const close = `${this.pad(level + 1)}}`;
     // Per entry: separators, quotes, the digest and a margin (falling short costs a copy).
-    if (keys.length > LARGE) this.reserveDict(keys, open.length + close.length + nl.length + 80);
+    if (keys.length > LARGE)
+      this.out.reserveDict(keys, open.length + close.length + nl.length + 80);
     const between = this.#itemSep + nl;
-    this.raw('{');
+    this.out.raw('{');
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
-      this.raw(i === 0 ? nl : between);
+      this.out.raw(i === 0 ? nl : between);
       this.string(k);
-      this.raw(this.#keySep);
+      this.out.raw(this.#keySep);
       const x = values[i];
       const h = onlySHA256(x);
       if (h === undefined) this.value(x, level + 1);
       else {
-        this.raw(open);
+        this.out.raw(open);
         this.string(h);
-        this.raw(close);
+        this.out.raw(close);
       }
     }
-    this.raw(this.pad(level));
-    this.raw('}');
+    this.out.raw(this.pad(level));
+    this.out.raw('}');
   }
 }
 
@@ -288,7 +292,7 @@ export class CanonicalValue {
 export function pythonBytes(value: unknown, options: PythonDumpOptions = {}): Uint8Array {
   const w = new PythonWriter(options);
   w.value(value, 0);
-  return w.bytes();
+  return w.out.bytes();
 }
 
 /**
@@ -302,7 +306,7 @@ export function pythonChunks(
 ): void {
   const w = new PythonWriter(options, flush);
   w.value(value, 0);
-  w.end();
+  w.out.end();
 }
 
 /** Python's `json.dumps(value, **options)` as a string. */
