@@ -7,7 +7,7 @@
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { compareCodePoints, SortedDict } from '../encoding/index.js';
+import { compareCodePoints, sortByCodePoint, SortedDict } from '../encoding/index.js';
 import { RecordError } from '../errors.js';
 import { ExcludeFilter } from './gitwildmatch.js';
 import { checkAlgorithms, HashPool, type ProgressCallback } from './hash.js';
@@ -122,19 +122,12 @@ function warn(w: Walk, message: string): void {
   w.options.onWarning?.(message);
 }
 
-/** Code-point order (Python's `sorted`); the engine's sort is the same and faster without surrogates. */
-function sorted(names: string[]): string[] {
-  return names.some((n) => /[\uD800-\uDFFF]/.test(n))
-    ? names.sort(compareCodePoints)
-    : names.sort();
-}
-
 /**
  * Sorts names and drops the excluded ones, as the reference's `_apply_exclude_patterns` does (which
  * also makes the top-level list a set; names in one directory listing are unique already).
  */
 function applyExcludes(w: Walk, names: string[], unique = true): string[] {
-  const all = sorted(unique ? names : [...new Set(names)]);
+  const all = sortByCodePoint(unique ? names : [...new Set(names)]);
   const kept = w.filter.empty ? all : all.filter((n) => !w.filter.matches(n));
   w.excluded += all.length - kept.length;
   return kept;
@@ -146,7 +139,7 @@ function applyExcludes(w: Walk, names: string[], unique = true): string[] {
  */
 function entriesKept(w: Walk, prefix: string, names: string[]): string[] {
   const kept: string[] = [];
-  for (const name of sorted(names)) {
+  for (const name of sortByCodePoint(names)) {
     const path = prefix + name;
     if (w.filter.empty || !w.filter.matchesEntry(path, name)) kept.push(path);
     else w.excluded++;

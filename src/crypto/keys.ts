@@ -14,6 +14,7 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
   type KeyObject,
+  type SignKeyObjectInput,
 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { FormatError, InputError, KeyError } from '../errors.js';
@@ -238,21 +239,29 @@ export class Key {
       );
     }
     if (this.keyType === 'ed25519') return ed25519Sign(data, priv as Uint8Array);
-    const rsa = RSA_SCHEMES[this.scheme];
-    if (this.keyType === 'rsa' && rsa) {
-      return new Uint8Array(
-        nodeSign(rsa.hash, data, {
-          key: priv as KeyObject,
-          padding: rsa.pss ? constants.RSA_PKCS1_PSS_PADDING : constants.RSA_PKCS1_PADDING,
-          saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-        })
-      );
-    }
-    const ecHash = this.keyType === 'ecdsa' ? ecdsaHash(priv as KeyObject) : undefined;
-    if (ecHash && ECDSA_SCHEMES.has(this.scheme)) {
-      return new Uint8Array(nodeSign(ecHash, data, { key: priv as KeyObject, dsaEncoding: 'der' }));
-    }
+    const hashed = this.#hashedSigning();
+    if (hashed) return new Uint8Array(nodeSign(hashed.hash, data, hashed.options));
     throw new KeyError(`cannot sign with scheme ${this.scheme}`);
+  }
+
+  /**
+   * For RSA and ECDSA keys (hash-then-sign): the digest and OpenSSL's signing options, which
+   * signSync and the chunked signer share. Undefined for Ed25519 and for schemes we cannot sign with.
+   */
+  #hashedSigning(): { hash: string; options: SignKeyObjectInput } | undefined {
+    const key = this.#privateKey as KeyObject;
+    const rsa = this.keyType === 'rsa' ? RSA_SCHEMES[this.scheme] : undefined;
+    if (rsa) {
+      const padding = rsa.pss ? constants.RSA_PKCS1_PSS_PADDING : constants.RSA_PKCS1_PADDING;
+      return {
+        hash: rsa.hash,
+        options: { key, padding, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+      };
+    }
+    const ecHash = this.keyType === 'ecdsa' ? ecdsaHash(key) : undefined;
+    if (ecHash && ECDSA_SCHEMES.has(this.scheme))
+      return { hash: ecHash, options: { key, dsaEncoding: 'der' } };
+    return undefined;
   }
 
   /** A {@link Signer} for this key (requires the private key). */
@@ -260,26 +269,13 @@ export class Key {
     if (!this.hasPrivate) this.signSync(new Uint8Array()); // throws the explanatory KeyError
     const keyID = this.keyID;
     const signer: Signer = { keyID, sign: (data) => Promise.resolve(this.signSync(data)) };
-    const rsa = this.keyType === 'rsa' ? RSA_SCHEMES[this.scheme] : undefined;
-    const priv = this.#privateKey as KeyObject;
-    const ecHash =
-      this.keyType === 'ecdsa' && ECDSA_SCHEMES.has(this.scheme) ? ecdsaHash(priv) : undefined;
+    const hashed = this.keyType === 'ed25519' ? undefined : this.#hashedSigning();
     // The same OpenSSL operations as signSync, fed chunk by chunk (createSign hashes as it goes).
-    if (rsa || ecHash) {
+    if (hashed) {
       signer.signChunks = (produce) => {
-        const s = createSign(rsa ? rsa.hash : ecHash!);
+        const s = createSign(hashed.hash);
         produce((chunk) => s.update(chunk));
-        return Promise.resolve(
-          new Uint8Array(
-            rsa
-              ? s.sign({
-                  key: priv,
-                  padding: rsa.pss ? constants.RSA_PKCS1_PSS_PADDING : constants.RSA_PKCS1_PADDING,
-                  saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-                })
-              : s.sign({ key: priv, dsaEncoding: 'der' })
-          )
-        );
+        return Promise.resolve(new Uint8Array(s.sign(hashed.options)));
       };
     }
     return signer;

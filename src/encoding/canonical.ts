@@ -12,9 +12,7 @@
 import { FormatError } from '../errors.js';
 import { ByteSink } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
-import { compareCodePoints, SortedDict, type DigestTable } from './sorted-dict.js';
-
-export { compareCodePoints };
+import { sortByCodePoint, SortedDict, type DigestTable } from './sorted-dict.js';
 
 const NEEDS_ESCAPE = /["\\]/;
 const SURROGATE = /[\ud800-\udfff]/;
@@ -43,12 +41,6 @@ function encodeSHA(h: string, segs: Segs): string {
   const out = encodeString(h, segs);
   segs.pop();
   return out;
-}
-
-/** Sorts keys by code point: the default sort agrees unless a key has a surrogate (U+10000 and up). */
-function sortKeys(keys: string[]): string[] {
-  for (const k of keys) if (SURROGATE.test(k)) return keys.sort(compareCodePoints);
-  return keys.sort();
 }
 
 // Arrays are concatenated (short ropes); objects are joined from one string per member.
@@ -84,7 +76,7 @@ function encode(value: unknown, segs: Segs): string {
         string,
         unknown
       >;
-      const keys = sortKeys(Object.keys(obj));
+      const keys = sortByCodePoint(Object.keys(obj));
       return encodeSorted(
         keys,
         keys.map((k) => obj[k]),
@@ -162,7 +154,7 @@ class ByteWriter {
       string,
       unknown
     >;
-    const keys = sortKeys(Object.keys(obj));
+    const keys = sortByCodePoint(Object.keys(obj));
     this.dict(
       keys,
       keys.map((k) => obj[k]),

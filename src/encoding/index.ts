@@ -1,5 +1,11 @@
 export { encodeCanonical, canonicalBytes, canonicalChunks } from './canonical.js';
-export { compareCodePoints, SortedDict, DigestTable, plainMembers } from './sorted-dict.js';
+export {
+  compareCodePoints,
+  sortByCodePoint,
+  SortedDict,
+  DigestTable,
+  plainMembers,
+} from './sorted-dict.js';
 export { parseJSON, decodeUTF8, DEFAULT_MAX_DEPTH, type ParseOptions } from './strict-json.js';
 export {
   JSONFloat,

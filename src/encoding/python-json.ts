@@ -7,7 +7,7 @@
 import { isAscii } from 'node:buffer';
 import { ByteSink } from './bytes.js';
 import { JSONFloat, onlySHA256 } from './json.types.js';
-import { compareCodePoints, SortedDict, type DigestTable } from './sorted-dict.js';
+import { sortByCodePoint, SortedDict, type DigestTable } from './sorted-dict.js';
 
 export interface PythonDumpOptions {
   /** Spaces per level; `undefined` writes everything on one line (Python's `indent=None`). */
@@ -44,16 +44,6 @@ function quote(s: string, ensureAscii: boolean): string {
   if (!(ensureAscii ? NEEDS_ASCII : NEEDS).test(s)) return `"${s}"`;
   const re = ensureAscii ? /["\\\u0000-\u001f\u007f-\uffff]/g : /["\\\u0000-\u001f]/g;
   return `"${s.replace(re, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
-}
-
-/** Sorts keys by code point, as Python does: the native sort agrees unless a key has a surrogate. */
-function sortedKeys(obj: object): string[] {
-  const keys = Object.keys(obj);
-  // Hash dicts hold one key: nothing to sort (100k of them in a large link).
-  if (keys.length < 2) return keys;
-  for (const k of keys) if (/[\ud800-\udfff]/.test(k)) return keys.sort(compareCodePoints);
-  // The native comparator is several times faster than a JS one (links hold up to 100k keys).
-  return keys.sort();
 }
 
 /** Entries above which a dict is presized (a link's artifacts). */
@@ -206,7 +196,7 @@ class PythonWriter {
         : this.dict(v.keys, v.values, level);
     // A Map (a link's artifacts as the verifier reads them, sorted-json.ts) is written as its object.
     const obj = (v instanceof Map ? Object.fromEntries(v) : v) as Record<string, unknown>;
-    const keys = this.#sortKeys ? sortedKeys(obj) : Object.keys(obj);
+    const keys = this.#sortKeys ? sortByCodePoint(Object.keys(obj)) : Object.keys(obj);
     this.dict(
       keys,
       keys.map((k) => obj[k]),

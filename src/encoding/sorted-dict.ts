@@ -22,6 +22,18 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * Sorts strings in place by code point (Python's `sorted`). The engine's sort gives the same order,
+ * several times faster, unless a string holds a surrogate (a character above U+FFFF).
+ */
+export function sortByCodePoint(strings: string[]): string[] {
+  if (strings.length < 2) return strings;
+  for (const s of strings) if (SURROGATE.test(s)) return strings.sort(compareCodePoints);
+  return strings.sort();
+}
+
 /** `hex[b]`: the two lowercase hex digits of byte `b` as char codes, high digit in the high byte. */
 export const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
   const d = b.toString(16).padStart(2, '0');
@@ -36,6 +48,7 @@ export const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
  */
 export class DigestTable {
   readonly stride: number;
+  #view: Buffer | undefined;
 
   /** @param widths digest bytes per algorithm; `algorithms` must be sorted. */
   constructor(
@@ -52,7 +65,12 @@ export class DigestTable {
 
   /** Entry `i` as a hash dict. */
   dict(i: number): Record<string, string> {
-    const b = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    // One Buffer view for all entries (dicts() makes 100k of them).
+    const b = (this.#view ??= Buffer.from(
+      this.bytes.buffer,
+      this.bytes.byteOffset,
+      this.bytes.byteLength
+    ));
     const out: Record<string, string> = {};
     let at = i * this.stride;
     this.algorithms.forEach((a, j) => {
@@ -73,8 +91,6 @@ export class DigestTable {
     return new DigestTable(this.algorithms, this.widths, out);
   }
 }
-
-const SURROGATE = /[\ud800-\udfff]/;
 
 /**
  * A JSON object as its keys, unique and in code-point order, and their values: what the encoders
