@@ -675,7 +675,11 @@ export async function loadKey(path: string, options: LoadKeyOptions = {}): Promi
     const code = (err as { code?: string }).code;
     throw new InputError(
       `${path}: cannot read key file (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`,
-      { cause: err, where: path }
+      {
+        cause: err,
+        where: path,
+        hint: 'check the path; intoto keygen NAME makes a key pair (NAME private, NAME.pub public)',
+      }
     );
   }
   return parseKey(content, { ...options, source: options.source ?? path });

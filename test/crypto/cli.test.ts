@@ -255,7 +255,7 @@ describe('intoto key id', () => {
     expect(text.stdout).toMatch(/b: ecdsa \(ecdsa-sha2-nistp256\), private\n/);
     expectUsageFailure(
       await intotoAsync(['key', 'id', 'missing'], opts),
-      /missing: cannot read key file \(no such file\)/
+      /missing: cannot read key file \(no such file\)\n {2}hint: check the path; intoto keygen NAME makes a key pair/
     );
   });
 });
