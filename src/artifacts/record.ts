@@ -6,9 +6,10 @@
  * Never `chdir`s: paths are resolved against the base path instead.
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { compareCodePoints, sortByCodePoint, SortedDict } from '../encoding/index.js';
 import { RecordError } from '../errors.js';
+import { currentMounts, shortReadsEndFiles } from './filesystems.js';
 import { ExcludeFilter } from './gitwildmatch.js';
 import { checkAlgorithms, HashPool, type ProgressCallback } from './hash.js';
 import { normpath } from './paths.js';
@@ -349,9 +350,14 @@ export async function recordArtifacts(
       }
     }
   }
+  const plain = paths.filter((p) => schemeOf(p) === undefined);
   const pool = new HashPool({
     algorithms,
     normalizeLineEndings: options.normalizeLineEndings,
+    shortReadsEndFiles: shortReadsEndFiles(
+      recordedRoots(base, baseReal, plain, options),
+      currentMounts()
+    ),
     concurrency: options.concurrency,
     onProgress: options.onProgress,
     onWarning: (m) => warn(w, m),
@@ -373,7 +379,6 @@ export async function recordArtifacts(
 
   // ITE-4: `dir:`, `git:` and `oci:` names are resolved, not walked, and recorded as given.
   const uris = paths.filter((p) => schemeOf(p) !== undefined);
-  const plain = paths.filter((p) => schemeOf(p) === undefined);
   if (options.gitTrackedOnly) w.tracked = await gitTrackedFiles(base);
   try {
     await walkTopLevel(w, plain);
@@ -419,6 +424,45 @@ export async function recordArtifacts(
     }
   }
   return new Recorded(SortedDict.of(keys, values), w.excluded, excludePatterns, warnings);
+}
+
+/** Top-level paths beyond which only their distinct parent directories are resolved. */
+const ROOTS_RESOLVED_ONE_BY_ONE = 64;
+
+/**
+ * Real paths under which every file the recording can read lies (exported for tests): the base directory and each
+ * top-level path (a symlink met in the walk is followed only to a target under one of these).
+ * Paths that cannot be resolved are left out: the walk skips them too. With
+ * `allowOutsideSymlinks` a link can lead anywhere, so the whole file system is the root.
+ */
+export function recordedRoots(
+  base: string,
+  baseReal: string,
+  plain: readonly string[],
+  options: RecordOptions
+): string[] {
+  if (options.allowOutsideSymlinks) return ['/'];
+  const roots = new Set([baseReal]);
+  // A long list of files (`-m $(git ls-files)`): their directories, once each. A file among them
+  // that is a mount point of its own is then beneath its directory's root, and checked as such.
+  const many = plain.length > ROOTS_RESOLVED_ONE_BY_ONE;
+  const seen = new Set<string>();
+  for (const p of plain) {
+    // The path the walk opens (walkTopLevel, fsPath); only its last component is dropped, and
+    // only when that is a name (a symlink there is followed only to a target under baseReal).
+    const artifact = normpath(p);
+    const abs = artifact.startsWith('/') ? artifact : `${base.replace(/\/$/, '')}/${artifact}`;
+    const name = basename(abs);
+    const target = many && name !== '..' && name !== '.' && name !== '' ? dirname(abs) : abs;
+    if (seen.has(target)) continue;
+    seen.add(target);
+    try {
+      roots.add(realpathSync.native(target));
+    } catch {
+      // does not exist (or cannot be resolved): not recorded either
+    }
+  }
+  return [...roots];
 }
 
 /** `st_mode`'s low 12 bits as 4 octal digits: `0755`, `4755` (setuid). */
