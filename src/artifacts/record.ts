@@ -6,7 +6,7 @@
  * Never `chdir`s: paths are resolved against the base path instead.
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { compareCodePoints, sortByCodePoint, SortedDict } from '../encoding/index.js';
 import { RecordError } from '../errors.js';
 import { currentMounts, shortReadsEndFiles } from './filesystems.js';
@@ -445,24 +445,42 @@ export function recordedRoots(
   const roots = new Set([baseReal]);
   // A long list of files (`-m $(git ls-files)`): their directories, once each. A file among them
   // that is a mount point of its own is then beneath its directory's root, and checked as such.
+  // The directory is the text before the last "/" when a name follows it (normalising that text
+  // gives the directory the normalised path is in); a symlink there is followed only to a target
+  // under baseReal. Cheap per path: a list of 100k files costs a Set of their directories.
   const many = plain.length > ROOTS_RESOLVED_ONE_BY_ONE;
-  const seen = new Set<string>();
+  const targets = new Set<string>();
+  let last = '';
   for (const p of plain) {
-    // The path the walk opens (walkTopLevel, fsPath); only its last component is dropped, and
-    // only when that is a name (a symlink there is followed only to a target under baseReal).
-    const artifact = normpath(p);
+    const slash = many ? p.lastIndexOf('/') : -1;
+    if (!many || !endsInName(p, slash)) {
+      targets.add(p);
+      continue;
+    }
+    // Listed files come grouped by directory: a new string only when the directory changes.
+    if (slash === last.length && slash > 0 && p.startsWith(last)) continue;
+    last = slash === -1 ? '.' : slash === 0 ? '/' : p.slice(0, slash);
+    targets.add(last);
+  }
+  for (const t of targets) {
+    // The path the walk opens (walkTopLevel, fsPath).
+    const artifact = normpath(t);
     const abs = artifact.startsWith('/') ? artifact : `${base.replace(/\/$/, '')}/${artifact}`;
-    const name = basename(abs);
-    const target = many && name !== '..' && name !== '.' && name !== '' ? dirname(abs) : abs;
-    if (seen.has(target)) continue;
-    seen.add(target);
     try {
-      roots.add(realpathSync.native(target));
+      roots.add(realpathSync.native(abs));
     } catch {
       // does not exist (or cannot be resolved): not recorded either
     }
   }
   return [...roots];
+}
+
+/** What follows the `/` at `slash` (-1: none) in `p` is a name: not empty, `.` or `..`. */
+function endsInName(p: string, slash: number): boolean {
+  const n = p.length - slash - 1;
+  if (n === 0) return false;
+  if (n > 2 || p.charCodeAt(slash + 1) !== 46) return true;
+  return n === 2 && p.charCodeAt(slash + 2) !== 46;
 }
 
 /** `st_mode`'s low 12 bits as 4 octal digits: `0755`, `4755` (setuid). */

@@ -112,12 +112,13 @@ describe('recordedRoots: every file a recording reads lies under one of them', (
     ]);
   });
 
-  it('a long list of files: their directories (a name that is . or .. is resolved whole)', () => {
+  it('a long list of files: their directories, once each (a path ending in /, . or .. is resolved whole)', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 100; i++) files[`d${i % 3}/f${i}`] = String(i);
     const dir = testdir(files);
     const real = realpathSync(dir);
-    const roots = recordedRoots(dir, real, [...Object.keys(files), 'd1/..'], {});
+    const odd = ['d1/..', 'd0/', './d2/f1', `${dir}/d1/f1`, 'top-level-file', 'nowhere/f'];
+    const roots = recordedRoots(dir, real, [...Object.keys(files), ...odd], {});
     expect(roots.sort()).toEqual(
       [real, join(real, 'd0'), join(real, 'd1'), join(real, 'd2')].sort()
     );
