@@ -1,7 +1,8 @@
 /**
  * File hashing on node:crypto — OpenSSL's SHA-2 is about 6× faster than pure-JS SHA-256 on this
  * machine — on a pool of worker threads, so every core hashes while the main thread walks the tree.
- * Small files cost one open, two reads (the second finds the end) and a close; large ones are
+ * Small files cost one open, one read (two where a short read may come before the end: see
+ * filesystems.ts) and a close; large ones are
  * streamed through a reused 1 MiB buffer, so memory stays bounded whatever the file size (a 1 GiB
  * file hashes in < 150 MiB RSS).
  *
@@ -83,15 +84,16 @@ interface HashOutcome {
  *
  * A file that fits the buffer costs two reads: the second must find end of file, so a short first
  * read is never taken for the whole file (procfs and the like return short reads before the end).
- * Where the caller knows that a short read ends a file (`shortReadEnds`, see filesystems.ts), and
- * for an empty file (a read that returns nothing is the end anywhere), the first read is the only
- * one.
  * That replaced an fstat per file, which cost ~4.5 µs here, mostly Node building a Stats object and
  * four Dates (about a sixth of hashing 20k small files). A file that needs more reads is fstat'ed
  * after the first and after the last: size and mtime must not have moved, and the bytes read must
  * be the size, else its digest describes no real state of it (`changed`). A file that grew between
  * the two reads of the short path is `changed` too. A same-size rewrite racing one read is the case
  * left, and mtime granularity would hide it from an fstat as well.
+ *
+ * The first read is the only one for an empty file (a read that returns nothing is the end on any
+ * filesystem), and for every small file where the caller knows that a short read is the end
+ * (`shortReadEnds`: local disk and memory filesystems, see filesystems.ts).
  */
 function hashOpenFile(
   fs: { readSync: typeof readSync; fstatSync: typeof fstatSync },
