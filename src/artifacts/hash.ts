@@ -2,9 +2,8 @@
  * File hashing on node:crypto — OpenSSL's SHA-2 is about 6× faster than pure-JS SHA-256 on this
  * machine — on a pool of worker threads, so every core hashes while the main thread walks the tree.
  * Small files cost one open, one read (two where a short read may come before the end: see
- * filesystems.ts) and a close; large ones are
- * streamed through a reused 1 MiB buffer, so memory stays bounded whatever the file size (a 1 GiB
- * file hashes in < 150 MiB RSS).
+ * filesystems.ts) and a close; large ones are streamed through a reused 1 MiB buffer, so memory
+ * stays bounded whatever the file size (a 1 GiB file hashes in < 150 MiB RSS).
  *
  * The worker's code is a self-contained script evaluated by `new Worker(code, {eval: true})`, built
  * from the very functions this thread uses, so the same code runs from `dist/` and from TypeScript

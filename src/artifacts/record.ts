@@ -430,10 +430,11 @@ export async function recordArtifacts(
 const ROOTS_RESOLVED_ONE_BY_ONE = 64;
 
 /**
- * Real paths under which every file the recording can read lies (exported for tests): the base directory and each
+ * Real paths under which every file the recording can read lies: the base directory and each
  * top-level path (a symlink met in the walk is followed only to a target under one of these).
  * Paths that cannot be resolved are left out: the walk skips them too. With
  * `allowOutsideSymlinks` a link can lead anywhere, so the whole file system is the root.
+ * Exported for tests.
  */
 export function recordedRoots(
   base: string,
