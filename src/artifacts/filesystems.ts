@@ -28,6 +28,8 @@ export const EOF_EXACT_FS_TYPES: ReadonlySet<string> = new Set([
   'bcachefs',
   'tmpfs',
   'ramfs',
+  // the initial root, a ramfs, which older kernels list under the real root at /
+  'rootfs',
   'overlay',
 ]);
 
@@ -83,18 +85,19 @@ function isUnder(path: string, dir: string): boolean {
 export function shortReadsEndFiles(roots: readonly string[], mounts: Mount[] | undefined): boolean {
   if (!mounts || mounts.length === 0) return false;
   for (const root of roots) {
-    let containing: Mount | undefined;
+    // The root's own filesystem is mounted on the longest mount point above it.
+    let own = -1;
     for (const m of mounts) {
       // Beneath the root: read if the walk gets there, so it must qualify too.
       if (isUnder(m.mountPoint, root) && !EOF_EXACT_FS_TYPES.has(m.fsType)) return false;
-      // The root's own: the longest mount point above it; of equal ones, the last mounted.
-      if (
-        isUnder(root, m.mountPoint) &&
-        (!containing || m.mountPoint.length >= containing.mountPoint.length)
-      )
-        containing = m;
+      if (isUnder(root, m.mountPoint)) own = Math.max(own, m.mountPoint.length);
     }
-    if (!containing || !EOF_EXACT_FS_TYPES.has(containing.fsType)) return false;
+    if (own === -1) return false;
+    // Several mounts on that point: one covers the others; all must qualify (which one is on top
+    // is not needed then).
+    for (const m of mounts)
+      if (m.mountPoint.length === own && isUnder(root, m.mountPoint))
+        if (!EOF_EXACT_FS_TYPES.has(m.fsType)) return false;
   }
   return true;
 }

@@ -68,7 +68,10 @@ describe('shortReadsEndFiles', () => {
     const stack = (a: string, b: string): Mount[] => [m('/', 'ext4'), m('/data', a), m('/data', b)];
     expect(shortReadsEndFiles(['/data/x'], stack('tmpfs', 'xfs'))).toBe(true);
     expect(shortReadsEndFiles(['/data/x'], stack('xfs', 'nfs'))).toBe(false);
+    expect(shortReadsEndFiles(['/data/x'], stack('nfs', 'xfs'))).toBe(false);
     expect(shortReadsEndFiles(['/data'], stack('nfs', 'xfs'))).toBe(false);
+    // older kernels list the initial ramfs under the real root
+    expect(shortReadsEndFiles(['/work'], [m('/', 'rootfs'), m('/', 'ext4')])).toBe(true);
     // the root's own filesystem is the longest mount point above it
     expect(shortReadsEndFiles(['/data/x'], [m('/', 'nfs'), m('/data', 'xfs')])).toBe(true);
   });
