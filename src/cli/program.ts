@@ -25,14 +25,20 @@ function version(): string {
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+/**
+ * The program for `argv`: when it starts with a command's name, with that command only (building
+ * every command's flags cost ~7 ms of each start, 1 ms of it for the one that runs); with all of
+ * them for anything else (the overview, `help`, a mistyped command to suggest a name for).
+ */
+export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('intoto')
     .description('in-toto supply-chain integrity: record steps, author layouts, verify the chain')
     .version(`intoto ${version()}`, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions()
     .exitOverride();
-  for (const register of COMMANDS) register(program);
+  const named = argv.length > 0 && Object.hasOwn(COMMANDS, argv[0]) ? COMMANDS[argv[0]] : undefined;
+  for (const register of named ? [named] : Object.values(COMMANDS)) register(program);
   program.commands.forEach(function override(cmd: Command): void {
     cmd.exitOverride();
     // commander reports a missing required option before an unknown one, so a mistyped flag
@@ -55,7 +61,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. Never throws. */
 export async function runCLI(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;

@@ -311,6 +311,38 @@ describe('intoto match-products', () => {
   });
 });
 
+describe('the program', () => {
+  // A command named first is built alone (program.ts): its help and flags are whole, and every
+  // other way in still sees all commands.
+  it('a command named first has its own help; the overview and a mistyped name see them all', async () => {
+    const help = await intotoAsync(['run', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: intoto run -n NAME -k KEY/);
+    expect(help.stdout).toContain('--lstrip-paths');
+    const all = await intotoAsync(['--help']);
+    expect(all.status).toBe(0);
+    for (const name of [
+      'keygen',
+      'key',
+      'sign',
+      'run',
+      'record',
+      'mock',
+      'match-products',
+      'verify',
+      'layout',
+    ])
+      expect(all.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    const typo = await intotoAsync(['verfy', '-l', 'x']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('(Did you mean verify?)');
+    const unknown = await intotoAsync(['run', '-n', 'a', '-k', 'k', '--lstrip-path', 'x']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--lstrip-path'");
+    expect(unknown.stderr).toContain('(Did you mean --lstrip-paths?)');
+  });
+});
+
 describe.runIf(existsSync('/usr/bin/script'))('on a terminal', () => {
   it('a fast recording shows no progress line, even on a TTY', () => {
     const dir = testdir({ a: 'a', 'b/c': 'c' });

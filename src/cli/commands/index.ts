@@ -15,14 +15,15 @@ import { register as layout } from './layout.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [
+/** Each command by the name it is run as (the first word after `intoto`). */
+export const COMMANDS: Readonly<Record<string, RegisterCommand>> = {
   keygen,
   key,
   sign,
   run,
   record,
   mock,
-  matchProducts,
+  'match-products': matchProducts,
   verify,
   layout,
-];
+};
