@@ -705,9 +705,16 @@ export class HashPool {
 
 function newHashWorker(): Worker {
   // The worker script is CommonJS: drop --input-type (`node --input-type=module -e …` would
-  // otherwise make it an ES module, where `require` does not exist).
+  // otherwise make it an ES module, where `require` does not exist). The parent's other flags go
+  // along, unless a worker refuses them: V8 and process-wide ones (`node --max-old-space-size=…`)
+  // already apply to the whole process, and a worker started with them fails to start at all.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  return new Worker(WORKER_SOURCE, { eval: true, execArgv });
+  try {
+    return new Worker(WORKER_SOURCE, { eval: true, execArgv });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+  }
 }
 
 /**

@@ -49,9 +49,15 @@ async function prestartHashing(): Promise<void> {
     const script = new URL('./hash-worker.cjs', import.meta.url);
     // Only the build writes it; a worker started from a missing file would fail after being taken.
     if (availableParallelism() < 2 || !existsSync(script)) return;
-    const worker = new Worker(script, {
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
-    });
+    // As the library's newHashWorker (hash.ts): without the parent's flags if a worker refuses them.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    let worker: InstanceType<typeof Worker>;
+    try {
+      worker = new Worker(script, { execArgv });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+      worker = new Worker(script, { execArgv: [] });
+    }
     worker.unref();
     const list = ((globalThis as Record<symbol, unknown>)[
       Symbol.for('intoto.prestartedHashWorkers')

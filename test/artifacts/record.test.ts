@@ -506,6 +506,46 @@ describe('prestarted hashing workers', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
+
+  it("a V8 flag on node's command line does not leave hashing on one thread", async () => {
+    // `node --max-old-space-size=… intoto run` passed the flag on to the workers, which refused to
+    // start: the recording fell back to one thread, with a warning. 4,200 files: enough for a pool
+    // to start workers of its own, without any prestarted.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 4200; i++) files[`d${i % 7}/f${i}`] = `${i}`;
+    const dir = testdir(files);
+    const lib = join(dirname(CLI), '../index.js');
+    const inline = await recordArtifacts(['.'], { basePath: dir, concurrency: 0 });
+    const script = `
+      const { prestartHashWorkers, recordArtifacts } = await import(${JSON.stringify(lib)});
+      const warnings = [];
+      const onWarning = (m) => warnings.push(m);
+      const own = await recordArtifacts(['.'], { concurrency: 1, onWarning });
+      prestartHashWorkers(1);
+      const prestarted = await recordArtifacts(['.'], { concurrency: 1, onWarning });
+      console.log(JSON.stringify({ warnings, own: own.artifacts, prestarted: prestarted.artifacts }));`;
+    const r = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=512', '--input-type=module', '-e', script],
+      { cwd: dir, encoding: 'utf8', timeout: 60_000 }
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { warnings: string[]; own: unknown; prestarted: unknown };
+    expect(out.warnings).toEqual([]);
+    expect(out.own).toEqual(inline.artifacts);
+    expect(out.prestarted).toEqual(inline.artifacts);
+    // The CLI starts its worker before it loads the library (main.ts): the same there.
+    const key = join(testdir(), 'k');
+    expect(spawnSync(process.execPath, [CLI, 'keygen', key]).status).toBe(0);
+    const run = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=512', CLI, 'run', '-n', 's', '-k', key, '-m', '.', '-x', '-d', 'out'],
+      { cwd: dir, encoding: 'utf8', timeout: 60_000 }
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/worker threads unavailable/);
+    expect(run.stdout + run.stderr).toMatch(/4200 materials/);
+  });
 });
 
 describe('recorded order', () => {
