@@ -323,6 +323,23 @@ function tableAlgorithms(algorithms: readonly string[]): string[] {
 
 /** @throws RecordError when `r` is a failure: unreadable, or changed while hashed. */
 function checkResult(path: string, r: JobResult): void {
+  if ('error' in r && r.code === 'ENOENT') {
+    // A name that is not UTF-8 comes out of the listing with U+FFFD in place of its bad bytes, and
+    // no file has that name. A link holds paths as UTF-8 text: such a file cannot be recorded (the
+    // reference stops on it too, with a UnicodeEncodeError).
+    if (path.includes('\ufffd'))
+      throw new RecordError(
+        `cannot record ${path}: its file name is not valid UTF-8 (shown here with \ufffd), and a link holds paths as UTF-8 text`,
+        {
+          where: path,
+          hint: 'rename it, or leave it out with --exclude (a ? stands for each \ufffd)',
+        }
+      );
+    throw new RecordError(`cannot read ${path}: no such file`, {
+      where: path,
+      hint: 'if it was there when recording began, something removed or renamed it meanwhile: record the step again once nothing changes its files',
+    });
+  }
   if ('error' in r) {
     throw new RecordError(
       `cannot read ${path}: ${r.code === 'EACCES' ? 'permission denied' : r.error}`,

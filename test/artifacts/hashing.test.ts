@@ -252,13 +252,32 @@ describe('files that change or cannot be read are errors naming the file', () =>
     }
   );
 
+  it('a file name that is not UTF-8: named, with what to do; left out by --exclude', async () => {
+    const dir = testdir({ 'ok.txt': 'ok' });
+    writeFileSync(
+      Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([0xff]), Buffer.from('.txt')]),
+      'x'
+    );
+    const err = await recordArtifacts(['.'], { basePath: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RecordError);
+    expect((err as RecordError).message).toBe(
+      'cannot record bad\ufffd.txt: its file name is not valid UTF-8 (shown here with \ufffd), and a link holds paths as UTF-8 text'
+    );
+    expect((err as RecordError).hint).toMatch(/rename it, or leave it out with --exclude/);
+    const kept = await recordArtifacts(['.'], { basePath: dir, excludePatterns: ['bad?.txt'] });
+    expect(Object.keys(kept.artifacts)).toEqual(['ok.txt']);
+  });
+
   it('a file that vanishes between the walk and its hashing', async () => {
     const dir = testdir({ 'a/victim': 'here during the walk', 'b/x': 'x' });
     spawnSync('ln', ['-s', 'nowhere', join(dir, 'b/broken')]);
     // b/broken is met after a/victim was queued (sorted walk); its warning removes a/victim.
     const onWarning = (): void => void spawnSync('rm', [join(dir, 'a/victim')]);
-    await expect(recordArtifacts(['.'], { basePath: dir, onWarning })).rejects.toThrow(
-      /cannot read .*a\/victim: ENOENT/
+    const err = await recordArtifacts(['.'], { basePath: dir, onWarning }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RecordError);
+    expect((err as RecordError).message).toBe('cannot read a/victim: no such file');
+    expect((err as RecordError).hint).toMatch(
+      /removed or renamed it meanwhile: record the step again/
     );
   });
 });
