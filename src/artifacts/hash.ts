@@ -321,20 +321,23 @@ function tableAlgorithms(algorithms: readonly string[]): string[] {
   return [...new Set(algorithms)].sort();
 }
 
+/**
+ * The error for a path whose name is not UTF-8: a directory listing gives U+FFFD for its bad bytes,
+ * and no file has that name. A link holds paths as UTF-8 text, so such a file cannot be recorded
+ * (the reference stops on it too, with a UnicodeEncodeError).
+ */
+export function notUTF8(path: string): RecordError {
+  return new RecordError(
+    `cannot record ${path}: its name is not valid UTF-8 (shown here with \ufffd), and a link holds paths as UTF-8 text`,
+    { where: path, hint: 'rename it, or leave it out with --exclude (a ? stands for each \ufffd)' }
+  );
+}
+
 /** @throws RecordError when `r` is a failure: unreadable, or changed while hashed. */
 function checkResult(path: string, r: JobResult): void {
   if ('error' in r && r.code === 'ENOENT') {
-    // A name that is not UTF-8 comes out of the listing with U+FFFD in place of its bad bytes, and
-    // no file has that name. A link holds paths as UTF-8 text: such a file cannot be recorded (the
-    // reference stops on it too, with a UnicodeEncodeError).
-    if (path.includes('\ufffd'))
-      throw new RecordError(
-        `cannot record ${path}: its file name is not valid UTF-8 (shown here with \ufffd), and a link holds paths as UTF-8 text`,
-        {
-          where: path,
-          hint: 'rename it, or leave it out with --exclude (a ? stands for each \ufffd)',
-        }
-      );
+    // A name that is not UTF-8 (listed with U+FFFD): no file has the name the walk saw.
+    if (path.includes('\ufffd')) throw notUTF8(path);
     throw new RecordError(`cannot read ${path}: no such file`, {
       where: path,
       hint: 'if it was there when recording began, something removed or renamed it meanwhile: record the step again once nothing changes its files',

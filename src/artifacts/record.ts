@@ -11,7 +11,7 @@ import { compareCodePoints, sortByCodePoint, SortedDict } from '../encoding/inde
 import { RecordError } from '../errors.js';
 import { currentMounts, shortReadsEndFiles } from './filesystems.js';
 import { ExcludeFilter } from './gitwildmatch.js';
-import { checkAlgorithms, HashPool, type ProgressCallback } from './hash.js';
+import { checkAlgorithms, HashPool, notUTF8, type ProgressCallback } from './hash.js';
 import { normpath } from './paths.js';
 import { gitTrackedFiles, resolveArtifact, schemeOf } from './resolvers/index.js';
 import type { ArtifactMap, HashDict } from './types.js';
@@ -257,6 +257,16 @@ async function walkDir(w: Walk, root: string, ancestors: Set<string>): Promise<v
   const prefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
   for (const e of entries) {
     const name = e.name;
+    if (
+      name.includes('\ufffd') &&
+      !lstatSync(fsPath(w, prefix + name), { throwIfNoEntry: false })
+    ) {
+      // Bytes that are not UTF-8, replaced in the listing: no entry has this name (notUTF8).
+      if (w.filter.empty || !w.filter.matchesEntry(prefix + name, name))
+        throw notUTF8(prefix + name);
+      w.excluded++;
+      continue;
+    }
     if (e.isDirectory()) {
       dirs.push(name);
     } else if (e.isFile()) {

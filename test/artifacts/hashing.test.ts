@@ -9,9 +9,11 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   openSync,
   readFileSync,
   statSync,
+  symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -252,20 +254,32 @@ describe('files that change or cannot be read are errors naming the file', () =>
     }
   );
 
-  it('a file name that is not UTF-8: named, with what to do; left out by --exclude', async () => {
-    const dir = testdir({ 'ok.txt': 'ok' });
-    writeFileSync(
-      Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([0xff]), Buffer.from('.txt')]),
-      'x'
-    );
-    const err = await recordArtifacts(['.'], { basePath: dir }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RecordError);
-    expect((err as RecordError).message).toBe(
-      'cannot record bad\ufffd.txt: its file name is not valid UTF-8 (shown here with \ufffd), and a link holds paths as UTF-8 text'
-    );
-    expect((err as RecordError).hint).toMatch(/rename it, or leave it out with --exclude/);
-    const kept = await recordArtifacts(['.'], { basePath: dir, excludePatterns: ['bad?.txt'] });
-    expect(Object.keys(kept.artifacts)).toEqual(['ok.txt']);
+  it('names that are not UTF-8 (file, directory, symlink): named, with what to do; --exclude leaves them out', async () => {
+    const bad = (dir: string, name: string, byte: number) =>
+      Buffer.concat([Buffer.from(`${dir}/${name}`), Buffer.from([byte])]);
+    for (const kind of ['file', 'directory', 'symlink'] as const) {
+      const dir = testdir({ 'ok.txt': 'ok' });
+      if (kind === 'file') writeFileSync(bad(dir, 'bad', 0xff), 'x');
+      if (kind === 'directory') {
+        mkdirSync(bad(dir, 'bad', 0xff));
+        writeFileSync(Buffer.concat([bad(dir, 'bad', 0xff), Buffer.from('/f')]), 'x');
+      }
+      if (kind === 'symlink') symlinkSync('ok.txt', bad(dir, 'bad', 0xff));
+      const err = await recordArtifacts(['.'], { basePath: dir }).catch((e: unknown) => e);
+      expect(err, kind).toBeInstanceOf(RecordError);
+      expect((err as RecordError).message).toBe(
+        'cannot record bad\ufffd: its name is not valid UTF-8 (shown here with \ufffd), and a link holds paths as UTF-8 text'
+      );
+      expect((err as RecordError).hint).toMatch(/rename it, or leave it out with --exclude/);
+      const kept = await recordArtifacts(['.'], { basePath: dir, excludePatterns: ['bad?'] });
+      expect(Object.keys(kept.artifacts), kind).toEqual(['ok.txt']);
+      expect(kept.excludedCount, kind).toBe(1);
+    }
+    // A name that holds U+FFFD itself is a name like any other.
+    const dir = testdir({ 'real\ufffd.txt': 'r' });
+    expect(Object.keys((await recordArtifacts(['.'], { basePath: dir })).artifacts)).toEqual([
+      'real\ufffd.txt',
+    ]);
   });
 
   it('a file that vanishes between the walk and its hashing', async () => {
