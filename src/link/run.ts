@@ -393,7 +393,14 @@ export async function matchProducts(
   link: Link,
   options: MatchProductsOptions = {}
 ): Promise<MatchProductsResult> {
-  const keys = new Set(Object.values(link.products).flatMap((h) => Object.keys(h)));
+  // Files (and `dir:` trees) are hashed with the algorithms the link's file and `dir:` products
+  // have; other URI products (git:, oci:, tar: …) carry what their resolvers make, such as the
+  // sha1 of a git commit, which is not a file hash to ask for.
+  const keys = new Set(
+    Object.entries(link.products)
+      .filter(([name]) => [undefined, 'dir'].includes(schemeOf(name)))
+      .flatMap(([, h]) => Object.keys(h))
+  );
   // `mode` is not a hash: the link was recorded with --record-mode (SECURITY.md A-5), so are we.
   const recordMode = keys.delete('mode') || options.recordMode;
   const algorithms = [...keys].sort();

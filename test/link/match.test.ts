@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { simpleGit } from 'simple-git';
 import { Link, matchProducts, recordArtifacts } from '../../src/index.js';
 import { testdir } from '../helpers/vectors.js';
 // @ts-expect-error -- a plain JS example module without types
@@ -15,6 +16,28 @@ async function linkOf(base: string, paths: string[], ociBlobs = false): Promise<
 }
 
 describe('matchProducts', () => {
+  it('git: products sit beside files: their sha1 is the commit, not a file hash to ask for', async () => {
+    const base = testdir({ 'src/a.c': 'int a;' });
+    const git = simpleGit({ baseDir: base });
+    await git.init();
+    await git.addConfig('user.name', 'Test');
+    await git.addConfig('user.email', 'test@example.org');
+    await git.add('.');
+    await git.commit('first');
+    const link = await linkOf(base, ['git:HEAD', 'src']);
+    expect(Object.keys(link.products['git:HEAD'])).toEqual(['sha1']);
+    expect(await matchProducts(link, { basePath: base })).toEqual({
+      onlyInLink: [],
+      onlyOnDisk: [],
+      differ: [],
+    });
+    writeFileSync(join(base, 'src/a.c'), 'int b;');
+    await git.add('.');
+    await git.commit('second');
+    const r = await matchProducts(link, { basePath: base });
+    expect(r.differ.map((d) => d.path)).toEqual(['git:HEAD', 'src/a.c']);
+  });
+
   it('dir: products are re-resolved; only they are compared when the link has nothing else', async () => {
     const base = testdir({ 'dist/a': 'a', 'dist/b/c': 'c', 'other.txt': 'o' });
     const link = await linkOf(base, ['dir:dist']);
