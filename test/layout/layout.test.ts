@@ -220,6 +220,23 @@ describe('authoring with intoto layout', () => {
     expect(I(['layout', 'show', '-l', 'missing.layout']).stderr).toMatch(/intoto layout init/);
   });
 
+  it('an expiry already past is set, with a warning; a later one without', () => {
+    const copy = join(dir, 'expiry.layout');
+    writeFileSync(copy, readFileSync(join(dir, 'root.layout')));
+    const past = I(['layout', 'set-expires', '2020-01-01', '-l', 'expiry.layout']);
+    expect(past.status).toBe(0);
+    expect(past.stderr).toMatch(
+      /the layout expires at 2020-01-01T00:00:00Z, which is already past: every verification will fail/
+    );
+    expect(JSON.parse(readFileSync(copy, 'utf8')).signed.expires).toBe('2020-01-01T00:00:00Z');
+    const later = I(['layout', 'set-expires', '1y', '-l', 'expiry.layout']);
+    expect(later.status).toBe(0);
+    expect(later.stderr).not.toMatch(/already past/);
+    const init = I(['layout', 'init', '-l', 'old.layout', '--expires', '2021-06-01']);
+    expect(init.status).toBe(0);
+    expect(init.stderr).toMatch(/already past/);
+  });
+
   it('graph: mermaid and dot snapshots; html rendered in headless chromium shows every step', () => {
     const env = parseMetadata(readFileSync(join(dir, 'root.layout')));
     const g = layoutGraph(Layout.fromJSON(env.payload), {

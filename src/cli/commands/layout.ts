@@ -45,6 +45,15 @@ async function edit(path: string, change: (b: LayoutBuilder) => void, what: stri
   change(new l.LayoutBuilder(layout));
   await writeLayout(path, layout, signed);
   info(`${what} (${path})`);
+  warnIfExpired(layout);
+}
+
+/** An expiry in the past is allowed (to try out a failing verification), but never unnoticed. */
+function warnIfExpired(layout: Layout): void {
+  if (Date.parse(layout.expires) <= Date.now())
+    warn(
+      `the layout expires at ${layout.expires}, which is already past: every verification will fail on it (set a later date with intoto layout set-expires 1y)`
+    );
 }
 
 const layoutOpt = (c: Command) => c.option('-l, --layout <file>', 'the layout file', DEFAULT);
@@ -76,6 +85,7 @@ export function register(program: Command): void {
       info(
         `created ${o.layout} (expires ${layout.expires}); next: intoto layout add-step NAME --key PUBKEY`
       );
+      warnIfExpired(layout);
     });
 
   layoutOpt(
