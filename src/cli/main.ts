@@ -8,7 +8,6 @@
  * Exit codes: 0 pass, 1 verification failed, 2 bad usage or unreadable input.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type * as Program from './program.js';
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
@@ -17,18 +16,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   };
   process.stdout.write(`intoto ${pkg.version}\n`);
 } else {
-  // The bundle of program.js and all it loads (scripts/postbuild.mjs); program.js itself when
-  // there is none (running from sources). The bundle is written without whitespace: with
-  // INTOTO_DEBUG, stack traces are mapped back to the sources through its source map.
-  if (process.env.INTOTO_DEBUG) process.setSourceMapsEnabled(true);
   await prestartHashing();
-  const bundle = './program.bundle.js';
-  const program = (await import(bundle).catch((err: NodeJS.ErrnoException) => {
-    // Only a missing bundle falls back: a broken one must fail loudly, not hide behind the sources.
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('program.bundle.js'))
-      return import('./program.js');
-    throw err;
-  })) as typeof Program;
+  const { loadProgram } = await import('./bundle.js');
+  const program = await loadProgram();
   process.exitCode = await program.runCLI(argv);
 }
 
