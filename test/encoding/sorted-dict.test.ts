@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   canonicalBytes,
+  canonicalChunks,
   compareCodePoints,
   encodeCanonical,
   Metablock,
   DSSEEnvelope,
   Link,
   pythonBytes,
+  pythonChunks,
   SortedDict,
   DigestTable,
 } from '../../src/index.js';
@@ -116,6 +118,44 @@ describe('DigestTable: hash dicts as raw digests, written as hex by the encoders
             expect(pythonBytes(doc(fast), options)).toEqual(pythonBytes(doc(slow), options));
         }
       )
+    );
+  });
+
+  it('writes hundreds of members, and keys longer than a chunk, as the hash dicts do, whole or in chunks (property)', () => {
+    // Members go out in batches of 256, and streamed encoders in chunks of 256 KiB: keys that need
+    // escaping anywhere among them, and a key larger than a chunk, must come out the same.
+    const long = fc.constantFrom('', 'x'.repeat(300 << 10), `"${'é'.repeat(140 << 10)}`);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.oneof(key, fc.stringMatching(/^[a-z0-9/._-]{1,40}$/)), {
+          minLength: 257,
+          maxLength: 800,
+        }),
+        long,
+        (many, extra) => {
+          const keys = extra && !many.includes(extra) ? [...many, extra] : many;
+          const bytes = Uint8Array.from({ length: keys.length * 32 }, (_, i) => (i * 7) & 0xff);
+          const table = new DigestTable(['sha256'], [32], bytes);
+          const fast = { materials: SortedDict.of(keys, table) };
+          const slow = { materials: SortedDict.of(keys, table.dicts()) };
+          const whole = canonicalBytes(slow);
+          expect(Buffer.from(canonicalBytes(fast)).equals(Buffer.from(whole))).toBe(true);
+          const chunks: Buffer[] = [];
+          canonicalChunks(fast, (c) => chunks.push(Buffer.from(c)));
+          expect(Buffer.concat(chunks).equals(Buffer.from(whole))).toBe(true);
+          const options = {
+            indent: 1,
+            separators: [',', ': '] as [string, string],
+            sortKeys: true,
+          };
+          const file = Buffer.from(pythonBytes(slow, options));
+          expect(Buffer.from(pythonBytes(fast, options)).equals(file)).toBe(true);
+          const parts: Buffer[] = [];
+          pythonChunks(fast, options, (c) => parts.push(Buffer.from(c)));
+          expect(Buffer.concat(parts).equals(file)).toBe(true);
+        }
+      ),
+      { numRuns: 25, endOnFailure: true }
     );
   });
 });
