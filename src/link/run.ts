@@ -2,7 +2,7 @@
  * Recording a step (REFERENCE.md §2 in-toto-run, in-toto-record, in-toto-mock): materials before,
  * the command, products after, then a signed link written atomically as `<name>.<keyid8>.link`.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { JSONObject } from '../encoding/index.js';
@@ -26,6 +26,7 @@ import {
   Link,
   Metablock,
   checkItemName,
+  ensureDirectory,
   parseMetadata,
   writeFileAtomic,
   type SignedMetadata,
@@ -174,7 +175,7 @@ async function envelopeFor(
 
 function writeLink(dir: string | undefined, file: string, env: SignedMetadata): string {
   const target = dir ? join(dir, file) : file;
-  if (dir && !existsSync(dir)) mkdirSync(dir, { recursive: true });
+  if (dir) ensureDirectory(dir);
   // In chunks: a large link's file is never held whole.
   writeFileAtomic(target, (write) => env.writeFile(write));
   return target;
@@ -202,6 +203,8 @@ function recordOptions(o: ArtifactOptions): RecordOptions {
 /** `intoto run`: record, run, record, sign, write. @throws RecordError, CommandNotFoundError, … */
 export async function runStep(options: RunStepOptions): Promise<StepResult> {
   const file = linkFileName(options.name, options.key);
+  // Before the step runs: a link directory that cannot be made must not cost the step's work.
+  if (options.metadataDirectory && !options.noWrite) ensureDirectory(options.metadataDirectory);
   const rec = recordOptions(options);
   options.onPhase?.('materials');
   const materials = await recordArtifacts(options.materials ?? [], rec);
@@ -327,6 +330,7 @@ export async function recordStop(
     );
   }
   const link = Link.fromJSON(env.payload, unfinished);
+  if (options.metadataDirectory) ensureDirectory(options.metadataDirectory);
   const products = await recordArtifacts(options.products ?? [], recordOptions(options));
   link.products = products.artifacts;
   // The patterns of start and of stop (they may differ): everything that was left out of either.

@@ -29,4 +29,4 @@ export {
   type InspectionInit,
   type RuleValidator,
 } from './layout.js';
-export { writeFileAtomic, type FileContent } from './write.js';
+export { ensureDirectory, writeFileAtomic, type FileContent } from './write.js';

@@ -4,7 +4,16 @@
  * and the previous file stays intact when the write fails.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -13,6 +22,7 @@ const REASONS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   ENOENT: 'the directory does not exist',
+  ENOTDIR: 'a part of the path is not a directory',
   EROFS: 'read-only file system',
   EDQUOT: 'disk quota exceeded',
 };
@@ -50,5 +60,55 @@ export function writeFileAtomic(path: string, data: FileContent, mode = 0o644): 
         where: path,
       }
     );
+  }
+}
+
+/**
+ * Makes sure `dir` is a directory, creating it and its missing parents one at a time. Node's
+ * `mkdirSync(dir, { recursive: true })` never returns where a parent exists but refuses children
+ * with ENOENT (`/proc/x`): it creates the parent again and retries forever.
+ * @throws InputError naming the directory and why it cannot be made
+ */
+export function ensureDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; ;) {
+    const kind = kindOf(d);
+    if (kind === 'directory') break;
+    if (kind === 'other')
+      throw new InputError(`cannot create the directory ${dir}: ${d} is not a directory`, {
+        where: d,
+        hint: 'choose another directory (-d)',
+      });
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'EEXIST' && kindOf(d) === 'directory') continue;
+      throw new InputError(
+        `cannot create the directory ${dir}: ${code === 'ENOENT' ? `${dirname(d)} takes no new directories` : (REASONS[code] ?? code)}`,
+        { cause: err, where: d, hint: 'choose a directory you can write to (-d)' }
+      );
+    }
+  }
+}
+
+/** What is at `path`: a directory (followed through symlinks), something else, or nothing. */
+function kindOf(path: string): 'directory' | 'other' | 'missing' {
+  try {
+    return statSync(path).isDirectory() ? 'directory' : 'other';
+  } catch (err) {
+    // ENOTDIR: a parent is a file, found as 'other' on the way up.
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    throw new InputError(`cannot read ${path}: ${REASONS[code ?? ''] ?? code}`, {
+      cause: err,
+      where: path,
+    });
   }
 }

@@ -100,6 +100,34 @@ describe('intoto run flags', () => {
     expect(f).toBe(`deep.${env.signatures[0].keyid.slice(0, 8)}.link`);
   });
 
+  it('-d that cannot be made is exit 2 before the command runs, never a hang', async () => {
+    const dir = testdir({ file: 'x' });
+    const marker = join(dir, 'ran');
+    const touch = [
+      process.execPath,
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ];
+    // /proc takes no new directories: Node's recursive mkdir retried that forever.
+    const cases: [string, RegExp][] = [
+      [
+        '/proc/intoto-links/a',
+        /cannot create the directory \/proc\/intoto-links\/a: \/proc takes no new directories/,
+      ],
+      ['file/links', /cannot create the directory file\/links: file is not a directory/],
+    ];
+    for (const [d, message] of cases) {
+      const r = await intotoAsync(['run', '-n', 's', '-k', key, '-d', d, '--', ...touch], {
+        cwd: dir,
+        timeout: 20_000,
+      });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/-d/);
+      expect(existsSync(marker)).toBe(false);
+    }
+  });
+
   it('-q prints nothing of its own; the command output still shows', async () => {
     const dir = testdir({ 'x.pyc': '' });
     const r = await intotoAsync(
