@@ -560,7 +560,7 @@ async function verifyStepLinks(
   if (found < step.threshold) {
     const strays = strayLinks(step, linkDir);
     throw new LinkNotFoundError(
-      `step ${step.name} needs ${step.threshold} link(s), found ${found} in ${linkDir}${strays.length ? ` (${strays.join(', ')} ${strays.length === 1 ? 'is' : 'are'} there, but signed under a keyid the layout does not authorise for ${step.name})` : ''}`,
+      `step ${step.name} needs ${step.threshold} link(s), found ${found} in ${linkDir}${found === 0 && !existsSync(linkDir) ? ' (the directory does not exist)' : ''}${strays.length ? ` (${strays.join(', ')} ${strays.length === 1 ? 'is' : 'are'} there, but signed under a keyid the layout does not authorise for ${step.name})` : ''}`,
       {
         hint: `expected ${step.pubkeys.map((k) => `${step.name}.${k.slice(0, 8)}.link`).join(' or ')}${reasons.length ? `; ${reasons.join('; ')}` : ''}`,
       }

@@ -336,6 +336,11 @@ describe('intoto match-products', () => {
     });
     expect((await intotoAsync(['match-products', '-l', 'bad.link'], { cwd: dir })).status).toBe(2);
     expect((await intotoAsync(['match-products', '-l', 'x.link'], { cwd: dir })).status).toBe(2);
+    const missing = await intotoAsync(['match-products', '-l', 'gone.link'], { cwd: dir });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(
+      /^error: gone\.link: cannot read the link \(no such file\)\n  hint: .*-l/
+    );
   });
 });
 

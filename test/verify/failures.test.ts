@@ -302,7 +302,9 @@ describe('links', () => {
       linkDir: dir,
     });
     expect(r.failure?.code).toBe('LINK_NOT_FOUND');
-    expect(r.failure?.message).toBe(`step build needs 1 link(s), found 0 in ${dir}`);
+    expect(r.failure?.message).toBe(
+      `step build needs 1 link(s), found 0 in ${dir} (the directory does not exist)`
+    );
     expect(r.steps[0].links).toEqual([
       { file: join(dir, linkFile('build', alice)), keyid: alice.pub.keyID, status: 'missing' },
     ]);

@@ -27,8 +27,10 @@ export function register(program: Command): void {
     try {
       bytes = readFileSync(flags.link);
     } catch (err) {
+      const code = (err as { code?: string }).code;
       throw new lib.InputError(
-        `${flags.link}: cannot read (${(err as { code?: string }).code ?? String(err)})`
+        `${flags.link}: cannot read the link (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (code ?? String(err))})`,
+        { hint: "pass the upstream step's link file with -l (named <step>.<keyid8>.link)" }
       );
     }
     const env = lib.parseMetadata(bytes, { source: flags.link });
