@@ -339,7 +339,7 @@ describe('intoto match-products', () => {
     const missing = await intotoAsync(['match-products', '-l', 'gone.link'], { cwd: dir });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(
-      /^error: gone\.link: cannot read the link \(no such file\)\n  hint: .*-l/
+      /^error: gone\.link: cannot read the link \(no such file\)\n {2}hint: .*-l/
     );
   });
 });
