@@ -10,6 +10,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
+// A reader that stops early (`intoto verify --json | head -1`) closes the pipe: the rest of the
+// output has nowhere to go, which is no error of the command — it finishes, and exits with its own
+// code, instead of dying on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -19,7 +26,16 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   await prestartHashing();
   const { loadProgram } = await import('./bundle.js');
   const program = await loadProgram();
-  process.exitCode = await program.runCLI(argv);
+  const code = await program.runCLI(argv);
+  // Everything the command does is done when runCLI returns: exit once what it printed is out,
+  // rather than after the engine's end-of-run chores (a last garbage collection, the hashing
+  // workers' teardown): ~20 ms of each run (medians here, a 1-file and a 20k-file run alike).
+  let pending = 2;
+  const exit = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', exit);
+  process.stderr.write('', exit);
 }
 
 /**

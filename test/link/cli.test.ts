@@ -4,7 +4,7 @@
  * SECURITY.md A-3 and H-7 recipes, timeouts that stop grandchildren, the progress line on a TTY.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -327,6 +327,36 @@ describe('intoto match-products', () => {
     const ok = await intotoAsync([...strip, '--exclude', 'log.txt'], { cwd: down });
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/match the products/);
+  });
+
+  it('a reader that stops early (| head -1) ends the output, not the command: its own exit code, no stack', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 3000; i++) files[`out/f${i}`] = String(i);
+    const dir = testdir(files);
+    const made = await intotoAsync(['run', '-n', 'b', '-k', key, '-x', '-p', 'out', '-d', 'm'], {
+      cwd: dir,
+    });
+    expect(made.status, made.stderr).toBe(0);
+    const link = join(dir, 'm', readdirSync(join(dir, 'm'))[0]);
+    // Every file differs now: 3000 lines to print; the reader takes the first chunk and closes
+    // the pipe, as `| head -1` does.
+    for (const f of Object.keys(files)) writeFileSync(join(dir, f), 'x');
+    for (const extra of [[], ['--json']]) {
+      const child = spawn(
+        process.execPath,
+        [CLI, 'match-products', '-l', link, '-p', 'out', ...extra],
+        {
+          cwd: dir,
+        }
+      );
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += String(c)));
+      child.stdout.once('data', () => child.stdout.destroy());
+      const status = await new Promise((resolve) => child.on('close', resolve));
+      expect(status, err).toBe(1);
+      expect(err).not.toMatch(/EPIPE|Unhandled|\n\s+at /);
+      if (extra.length === 0) expect(err).toMatch(/^FAILED: the files here are not the products/);
+    }
   });
 
   it('a link that is not a link, or not JSON, is exit 2', async () => {
