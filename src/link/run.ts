@@ -27,6 +27,7 @@ import {
   Metablock,
   checkItemName,
   ensureDirectory,
+  ensureWritableDirectory,
   parseMetadata,
   writeFileAtomic,
   type SignedMetadata,
@@ -204,7 +205,7 @@ function recordOptions(o: ArtifactOptions): RecordOptions {
 export async function runStep(options: RunStepOptions): Promise<StepResult> {
   const file = linkFileName(options.name, options.key);
   // Before the step runs: a link directory that cannot be made must not cost the step's work.
-  if (options.metadataDirectory && !options.noWrite) ensureDirectory(options.metadataDirectory);
+  if (!options.noWrite) ensureWritableDirectory(options.metadataDirectory || '.');
   const rec = recordOptions(options);
   options.onPhase?.('materials');
   const materials = await recordArtifacts(options.materials ?? [], rec);
@@ -330,7 +331,7 @@ export async function recordStop(
     );
   }
   const link = Link.fromJSON(env.payload, unfinished);
-  if (options.metadataDirectory) ensureDirectory(options.metadataDirectory);
+  ensureWritableDirectory(options.metadataDirectory || '.');
   const products = await recordArtifacts(options.products ?? [], recordOptions(options));
   link.products = products.artifacts;
   // The patterns of start and of stop (they may differ): everything that was left out of either.

@@ -29,4 +29,9 @@ export {
   type InspectionInit,
   type RuleValidator,
 } from './layout.js';
-export { ensureDirectory, writeFileAtomic, type FileContent } from './write.js';
+export {
+  ensureDirectory,
+  ensureWritableDirectory,
+  writeFileAtomic,
+  type FileContent,
+} from './write.js';

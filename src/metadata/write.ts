@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  accessSync,
   closeSync,
+  constants,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -95,6 +97,25 @@ export function ensureDirectory(dir: string): void {
         { cause: err, where: d, hint: 'choose a directory you can write to (-d)' }
       );
     }
+  }
+}
+
+/**
+ * {@link ensureDirectory}, then checks that files can be made in it: before a step runs, so that a
+ * link that could not be written does not cost the step's work.
+ * @throws InputError naming the directory and why
+ */
+export function ensureWritableDirectory(dir: string): void {
+  ensureDirectory(dir);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    throw new InputError(`cannot write links to ${dir}: ${REASONS[code] ?? code}`, {
+      cause: err,
+      where: dir,
+      hint: 'choose a directory you can write to (-d)',
+    });
   }
 }
 

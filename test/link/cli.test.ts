@@ -100,7 +100,7 @@ describe('intoto run flags', () => {
     expect(f).toBe(`deep.${env.signatures[0].keyid.slice(0, 8)}.link`);
   });
 
-  it('-d that cannot be made is exit 2 before the command runs, never a hang', async () => {
+  it('-d that cannot be made or written to is exit 2 before the command runs, never a hang', async () => {
     const dir = testdir({ file: 'x' });
     const marker = join(dir, 'ran');
     const touch = [
@@ -115,6 +115,11 @@ describe('intoto run flags', () => {
         /cannot create the directory \/proc\/intoto-links\/a: \/proc takes no new directories/,
       ],
       ['file/links', /cannot create the directory file\/links: file is not a directory/],
+      // A directory that exists, where even root may not make files.
+      [
+        '/proc/self',
+        /cannot write links to \/proc\/self: (operation not permitted|permission denied)/,
+      ],
     ];
     for (const [d, message] of cases) {
       const r = await intotoAsync(['run', '-n', 's', '-k', key, '-d', d, '--', ...touch], {
