@@ -169,56 +169,36 @@ export class ByteSink {
     const { first, between, keySep, heads, close } = pieces;
     const widths = t.widths.map((w) => 2 * w);
     const stride = 2 * t.stride;
-    // The value after the key: `"`, keySep, then each head and its digest, then close.
-    const one = heads.length === 1;
+    // After a key's opening quote and text: its closing quote, keySep and the first head.
     const open = `"${keySep}${heads[0]}`;
+    // A row's digests from the first (its head written) to `close`.
+    const value =
+      heads.length === 1
+        ? (at: number) => hex.slice(at, at + stride) + close
+        : (at: number) => {
+            let v = '';
+            for (let j = 0; j < widths.length; at += widths[j++])
+              v += (j > 0 ? heads[j] : '') + hex.slice(at, at + widths[j]);
+            return v + close;
+          };
     let text = '';
-    let at = 0;
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = 0, at = 0; i < keys.length; i++, at += stride) {
       const key = keys[i];
-      if (allPlain || plain.test(key)) {
-        text += `${i === 0 ? first : between}"${key}`;
-      } else {
-        this.#text(text);
-        text = '';
-        this.#text(i === 0 ? first : between);
+      const sep = i === 0 ? first : between;
+      if (allPlain || plain.test(key)) text += `${sep}"${key}${open}`;
+      else {
+        // Escapes or non-ASCII: the encoder quotes the key, and the value follows its quote.
+        this.#text(text + sep);
         escape(key);
-        // The escaped key is quoted already: its value follows without the closing quote.
-        text += open.slice(1);
-        at = this.#digestText(hex, at, widths, heads, close, (s) => (text += s));
-        continue;
+        text = open.slice(1);
       }
-      if (one) {
-        text += open + hex.slice(at, at + stride) + close;
-        at += stride;
-      } else {
-        text += open;
-        at = this.#digestText(hex, at, widths, heads, close, (s) => (text += s));
-      }
+      text += value(at);
       if ((i & 255) === 255) {
         this.#text(text);
         text = '';
       }
     }
     this.#text(text);
-  }
-
-  /** The digests of one row after the first head (written already): the rest, then `close`. */
-  #digestText(
-    hex: string,
-    at: number,
-    widths: readonly number[],
-    heads: readonly string[],
-    close: string,
-    add: (s: string) => void
-  ): number {
-    for (let j = 0; j < widths.length; j++) {
-      if (j > 0) add(heads[j]);
-      add(hex.slice(at, at + widths[j]));
-      at += widths[j];
-    }
-    add(close);
-    return at;
   }
 
   /** ASCII text, written as is. */

@@ -34,12 +34,6 @@ export function sortByCodePoint(strings: string[]): string[] {
   return strings.sort();
 }
 
-/** `hex[b]`: the two lowercase hex digits of byte `b` as char codes, high digit in the high byte. */
-export const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
-  const d = b.toString(16).padStart(2, '0');
-  return (d.charCodeAt(0) << 8) | d.charCodeAt(1);
-});
-
 /**
  * Hash dicts held as raw digests, `stride` bytes an entry: entry `i` is `{[algorithms[j]]: hex}`
  * with the algorithms in sorted order (as a hash dict's keys are written). What the hash pool
