@@ -20,7 +20,7 @@ import {
   type RecordOptions,
   type RecordResult,
 } from '../artifacts/index.js';
-import type { Key } from '../crypto/index.js';
+import type { Key, Signer } from '../crypto/index.js';
 import {
   DSSEEnvelope,
   Link,
@@ -163,14 +163,14 @@ export function unfinishedFileName(name: string, key: Key): string {
 
 async function envelopeFor(
   link: Link,
-  key: Key | undefined,
+  signer: Signer | undefined,
   useDSSE: boolean | undefined
 ): Promise<SignedMetadata> {
   // The artifacts as recorded (SortedDicts): written without being made objects and sorted again.
   const env: SignedMetadata = useDSSE
     ? DSSEEnvelope.fromPayload(link.toEncodable())
     : Metablock.forValue(link.toEncodable());
-  if (key) await env.sign(key.toSigner());
+  if (signer) await env.sign(signer);
   return env;
 }
 
@@ -204,7 +204,9 @@ function recordOptions(o: ArtifactOptions): RecordOptions {
 /** `intoto run`: record, run, record, sign, write. @throws RecordError, CommandNotFoundError, … */
 export async function runStep(options: RunStepOptions): Promise<StepResult> {
   const file = linkFileName(options.name, options.key);
-  // Before the step runs: a link directory that cannot be made must not cost the step's work.
+  // Before the step runs: a key that cannot sign (a public key), or a link directory that cannot
+  // be made, must not cost the step's work.
+  const signer = options.key?.toSigner();
   if (!options.noWrite) ensureWritableDirectory(options.metadataDirectory || '.');
   const rec = recordOptions(options);
   options.onPhase?.('materials');
@@ -265,7 +267,7 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
             options.runId
           ),
   });
-  const metadata = await envelopeFor(link, options.key, options.useDSSE);
+  const metadata = await envelopeFor(link, signer, options.useDSSE);
   const path = options.noWrite ? undefined : writeLink(options.metadataDirectory, file, metadata);
   return { link, metadata, path, returnValue, materials, products };
 }
@@ -284,13 +286,14 @@ export async function recordStart(
   options: RecordStartOptions
 ): Promise<{ path: string; materials: RecordResult }> {
   linkFileName(options.name, options.key);
+  const signer = options.key.toSigner();
   const materials = await recordArtifacts(options.materials ?? [], recordOptions(options));
   const link = new Link({
     name: options.name,
     materials: materials.sorted,
     environment: environmentOf(materials.excludePatterns, options.runId),
   });
-  const env = await envelopeFor(link, options.key, options.useDSSE);
+  const env = await envelopeFor(link, signer, options.useDSSE);
   const path = unfinishedFileName(options.name, options.key);
   writeFileAtomic(path, env.toFileBytes());
   return { path, materials };
@@ -313,6 +316,7 @@ export async function recordStop(
   options: RecordStopOptions
 ): Promise<{ path: string; link: Link; products: RecordResult }> {
   const unfinished = unfinishedFileName(options.name, options.key);
+  const signer = options.key.toSigner();
   let bytes: Buffer;
   try {
     bytes = readFileSync(unfinished);
@@ -354,7 +358,7 @@ export async function recordStop(
       'return-value': 0,
     };
   }
-  const out = await envelopeFor(link, options.key, options.useDSSE ?? env.kind === 'dsse');
+  const out = await envelopeFor(link, signer, options.useDSSE ?? env.kind === 'dsse');
   const path = writeLink(options.metadataDirectory, linkFileName(options.name, options.key), out);
   rmSync(unfinished, { force: true });
   return { path, link, products };

@@ -36,6 +36,13 @@ function linkIn(dir: string, prefix: string): Envelope {
 
 const sha = (alg: string, s: string) => createHash(alg).update(s).digest('hex');
 
+/** A command that creates `marker`: whether a step's command ran. */
+const touchCommand = (marker: string) => [
+  process.execPath,
+  '-e',
+  `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+];
+
 describe('intoto run flags', () => {
   it('variadic -m/-p before "--" stop at "--"; the command keeps its own flags', async () => {
     const dir = testdir({ a: '1', b: '2', c: '3' });
@@ -103,11 +110,7 @@ describe('intoto run flags', () => {
   it('-d that cannot be made or written to is exit 2 before the command runs, never a hang', async () => {
     const dir = testdir({ file: 'x' });
     const marker = join(dir, 'ran');
-    const touch = [
-      process.execPath,
-      '-e',
-      `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
-    ];
+    const touch = touchCommand(marker);
     // /proc takes no new directories: Node's recursive mkdir retried that forever.
     const cases: [string, RegExp][] = [
       [
@@ -131,6 +134,29 @@ describe('intoto run flags', () => {
       expect(r.stderr).toMatch(/-d/);
       expect(existsSync(marker)).toBe(false);
     }
+  });
+
+  it('a public key as -k is exit 2 before the command runs (run and record)', async () => {
+    const dir = testdir({ src: 'x' });
+    const marker = join(dir, 'ran');
+    const touch = touchCommand(marker);
+    const r = await intotoAsync(
+      ['run', '-n', 's', '-k', `${key}.pub`, '-m', 'src', '--', ...touch],
+      {
+        cwd: dir,
+      }
+    );
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/is a public key: signing needs the private key\n {2}hint: .*-k/);
+    expect(existsSync(marker)).toBe(false);
+    const start = await intotoAsync(
+      ['record', 'start', '-n', 's', '-k', `${key}.pub`, '-m', 'src'],
+      {
+        cwd: dir,
+      }
+    );
+    expect(start.status).toBe(2);
+    expect(start.stderr).toMatch(/is a public key/);
   });
 
   it('-q prints nothing of its own; the command output still shows', async () => {
